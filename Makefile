@@ -1,0 +1,184 @@
+# watchlistd — keyword alert daemon.
+#
+# make               build build/watchlistd
+# make test          every test, then again under ASan + UBSan (build/san/)
+# make demo          run `watchlistd match` with etc/ over the sample articles
+# make install       binary, man pages, example configuration
+# make V=1           show the full commands
+#
+# CC, CFLAGS (appended to ours), LDFLAGS, PKG_CONFIG, PREFIX and DESTDIR are
+# honoured.  `make test` and `make demo` install missing build dependencies
+# with apt-get when run as root, or print the command to run.
+
+VERSION		= 0.1.0
+
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+PKG_CONFIG	?= pkg-config
+
+# Build flavours live in their own directories so that `make test` can build
+# the sanitised copy beside the normal one.
+ifeq ($(SANITIZE),1)
+BUILD		?= build/san
+SANFLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		  -fno-sanitize-recover=all
+else
+BUILD		?= build
+SANFLAGS	=
+endif
+
+# Libraries the program links.  libevent, libcurl and expat are here from the
+# start so that one dependency check covers the whole daemon.
+PKGS		= libutf8proc inih expat libevent libcurl
+TEST_PKGS	= cmocka
+
+WARNINGS	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+		  -Wformat=2 -Wwrite-strings -Wcast-qual -Wpointer-arith \
+		  -Wno-unused-parameter
+
+PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS	:= $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+# Keep the caller's flags so that recursive runs (test, SANITIZE=1) append
+# them once, not twice.
+USER_CFLAGS	:= $(CFLAGS)
+USER_LDFLAGS	:= $(LDFLAGS)
+SUBMAKE		= $(MAKE) --no-print-directory CFLAGS="$(USER_CFLAGS)" \
+		  LDFLAGS="$(USER_LDFLAGS)"
+
+override CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNINGS) $(SANFLAGS) \
+		  -Iinclude -DWATCHLISTD_VERSION='"$(VERSION)"' \
+		  -DWATCHLISTD_CONFIG='"$(SYSCONFDIR)/watchlistd/watchlistd.ini"' \
+		  $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+override LDFLAGS := $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
+LIBS		= $(PKG_LIBS) -lm
+
+# The daemon's sources, one concern each.  main.c is kept apart so that the
+# unit tests link everything else.
+SRCS		= \
+	daemon/buf.c \
+	daemon/cmd_check.c \
+	daemon/cmd_match.c \
+	daemon/cmd_parse.c \
+	daemon/config.c \
+	daemon/doc.c \
+	daemon/entities.c \
+	daemon/html.c \
+	daemon/json.c \
+	daemon/log.c \
+	daemon/match.c \
+	daemon/rule.c \
+	daemon/text.c \
+	daemon/watchlist.c \
+	daemon/xmalloc.c
+
+MAIN		= daemon/main.c
+
+UNIT_TESTS	= \
+	tests/unit/test_config \
+	tests/unit/test_doc \
+	tests/unit/test_html \
+	tests/unit/test_json \
+	tests/unit/test_match \
+	tests/unit/test_rule \
+	tests/unit/test_text \
+	tests/unit/test_watchlist
+
+# Test-only helpers linked into unit tests that need them.
+TEST_HELPERS	= tests/unit/oracle.c
+
+OBJS		= $(SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ	= $(MAIN:%.c=$(BUILD)/%.o)
+HELPER_OBJS	= $(TEST_HELPERS:%.c=$(BUILD)/%.o)
+UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/%)
+PROG		= $(BUILD)/watchlistd
+
+ifeq ($(V),1)
+Q		=
+else
+Q		= @
+endif
+
+.PHONY: all clean deps check-deps test test-suite test-unit test-conf \
+	test-match test-cli demo install uninstall
+
+all: check-deps $(PROG)
+
+$(PROG): $(OBJS) $(MAIN_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o $(OBJS) $(HELPER_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+# Build dependencies: `deps` installs what is missing (as root) or says what
+# to run; `check-deps` only refuses to build without them.
+deps:
+	@tools/deps install
+
+check-deps:
+	@tools/deps check
+
+test: deps
+	@$(SUBMAKE) test-suite
+	@echo "== again under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@$(SUBMAKE) SANITIZE=1 test-suite
+
+test-suite: $(PROG) $(UNIT_BINS)
+	@tools/run-tests $(BUILD)
+
+test-unit: check-deps $(UNIT_BINS)
+	@tools/run-tests $(BUILD) unit
+
+test-conf: check-deps $(PROG)
+	@tools/run-tests $(BUILD) conf
+
+test-match: check-deps $(PROG)
+	@tools/run-tests $(BUILD) match
+
+test-cli: check-deps $(PROG)
+	@tools/run-tests $(BUILD) cli
+
+demo: deps
+	@$(SUBMAKE) $(PROG)
+	@tools/demo $(PROG)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/watchlistd/watchlists.d
+	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/watchlistd
+	install -m 644 docs/watchlistd.8 $(DESTDIR)$(MANDIR)/man8/watchlistd.8
+	install -m 644 docs/watchlistd.ini.5 \
+		$(DESTDIR)$(MANDIR)/man5/watchlistd.ini.5
+	@for f in etc/watchlistd.ini etc/watchlists.d/*.ini; do \
+		t=$(DESTDIR)$(SYSCONFDIR)/watchlistd/$${f#etc/}; \
+		if [ -e "$$t" ]; then echo "  keep    $$t (exists)"; \
+		else install -m 644 "$$f" "$$t"; fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/watchlistd \
+		$(DESTDIR)$(MANDIR)/man8/watchlistd.8 \
+		$(DESTDIR)$(MANDIR)/man5/watchlistd.ini.5
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(HELPER_OBJS:.o=.d) \
+	$(UNIT_TESTS:%=$(BUILD)/%.d)

@@ -1,0 +1,552 @@
+/*
+ * Aho-Corasick over words.  See match.h for why words.
+ *
+ * States are numbered from 0 (the root).  Transitions live in one hash table
+ * keyed by (state, word symbol), except the root's, which are a dense array
+ * indexed by symbol because almost every text word is looked up there.
+ *
+ * A pattern "w1 ... wk*" is the path w1 ... wk-1 plus a star edge labelled
+ * with the prefix word wk.  Feeding a text word first collects the prefix
+ * words it starts with (a byte trie), then checks the star edges of the
+ * current state and of its failure chain; star_link skips the states of that
+ * chain that have none, so a watchlist without '*' pays nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "xmalloc.h"
+
+#define MATCH_NONE UINT32_MAX
+
+/* An open-addressing map from 64-bit keys to 32-bit values. */
+struct match_map {
+	uint64_t *keys;
+	uint32_t *vals;
+	size_t cap; /* a power of two; 0 when empty */
+	size_t n;
+};
+
+/* A set of byte strings, each given a dense symbol number. */
+struct match_dict {
+	struct match_map map; /* hash -> first symbol with it; collisions chain */
+	uint32_t *next;       /* next symbol with the same hash */
+	size_t *off;          /* where each string starts in bytes */
+	size_t *len;
+	char *bytes;
+	size_t nbytes;
+	size_t cap_bytes;
+	uint32_t n;
+	uint32_t cap;
+};
+
+/* What a state or a star edge reports: pattern id and length in words. */
+struct match_out {
+	uint32_t id;
+	uint32_t nwords;
+};
+
+/* Outputs during the build: a list per state or star edge. */
+struct match_outlist {
+	struct match_out *v;
+	uint32_t n;
+	uint32_t cap;
+};
+
+struct match {
+	struct match_dict words; /* exact words */
+	struct match_dict stars; /* prefix words of '*' patterns */
+
+	uint32_t nstates;
+	uint32_t cap_states;
+	uint32_t *depth;  /* words from the root */
+	uint32_t *fail;
+	uint32_t *dict;   /* next state on the failure chain with outputs */
+	uint32_t *star_link; /* this or the next state on the chain with stars */
+	uint8_t *has_star;
+
+	uint32_t *root;      /* root transitions by word symbol */
+	struct match_map go; /* (state << 32 | symbol) -> state */
+
+	struct match_outlist *outs;   /* per state */
+	struct match_map star_edges;  /* (state << 32 | star symbol) -> list */
+	struct match_outlist *star_outs;
+	uint32_t nstar_outs;
+	uint32_t cap_star_outs;
+
+	/* Byte trie of the star words: (node << 8 | byte) -> node. */
+	struct match_map trie;
+	uint32_t *trie_star; /* star symbol + 1 ending at a node, or 0 */
+	uint32_t ntrie;
+	uint32_t cap_trie;
+
+	size_t npatterns;
+	int compiled;
+};
+
+static uint64_t
+match_hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, k;
+
+	while (len >= 8) {
+		memcpy(&k, s, 8);
+		h = (h ^ k) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		s += 8;
+		len -= 8;
+	}
+	if (len > 0) {
+		k = 0;
+		memcpy(&k, s, len);
+		h = (h ^ k) * 0xc4ceb9fe1a85ec53ULL;
+	}
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	return h;
+}
+
+static size_t
+match_map_slot(uint64_t key, size_t cap)
+{
+	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h ^ (h >> 31)) & (cap - 1);
+}
+
+static void match_map_put(struct match_map *mp, uint64_t key, uint32_t val);
+
+static void
+match_map_grow(struct match_map *mp)
+{
+	struct match_map old = *mp;
+	size_t i;
+
+	mp->cap = old.cap ? old.cap * 2 : 64;
+	mp->keys = xcalloc(mp->cap, sizeof *mp->keys);
+	mp->vals = xcalloc(mp->cap, sizeof *mp->vals);
+	mp->n = 0;
+	for (i = 0; i < old.cap; i++) {
+		if (old.vals[i] != 0)
+			match_map_put(mp, old.keys[i], old.vals[i] - 1);
+	}
+	free(old.keys);
+	free(old.vals);
+}
+
+/* Values are stored plus one so that 0 marks an empty slot. */
+static void
+match_map_put(struct match_map *mp, uint64_t key, uint32_t val)
+{
+	size_t i;
+
+	if ((mp->n + 1) * 4 > mp->cap * 3)
+		match_map_grow(mp);
+	i = match_map_slot(key, mp->cap);
+	while (mp->vals[i] != 0 && mp->keys[i] != key)
+		i = (i + 1) & (mp->cap - 1);
+	if (mp->vals[i] == 0)
+		mp->n++;
+	mp->keys[i] = key;
+	mp->vals[i] = val + 1;
+}
+
+static uint32_t
+match_map_get(const struct match_map *mp, uint64_t key)
+{
+	size_t i;
+
+	if (mp->cap == 0)
+		return MATCH_NONE;
+	i = match_map_slot(key, mp->cap);
+	while (mp->vals[i] != 0) {
+		if (mp->keys[i] == key)
+			return mp->vals[i] - 1;
+		i = (i + 1) & (mp->cap - 1);
+	}
+	return MATCH_NONE;
+}
+
+static void
+match_map_release(struct match_map *mp)
+{
+	free(mp->keys);
+	free(mp->vals);
+	memset(mp, 0, sizeof *mp);
+}
+
+static uint32_t
+match_dict_find(const struct match_dict *d, const char *s, size_t len)
+{
+	uint32_t sym;
+
+	sym = match_map_get(&d->map, match_hash_bytes(s, len));
+	while (sym != MATCH_NONE) {
+		if (d->len[sym] == len &&
+		    memcmp(d->bytes + d->off[sym], s, len) == 0)
+			return sym;
+		sym = d->next[sym];
+	}
+	return MATCH_NONE;
+}
+
+static uint32_t
+match_dict_intern(struct match_dict *d, const char *s, size_t len)
+{
+	uint64_t h;
+	uint32_t sym;
+
+	if ((sym = match_dict_find(d, s, len)) != MATCH_NONE)
+		return sym;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->next = xreallocarray(d->next, d->cap, sizeof *d->next);
+		d->off = xreallocarray(d->off, d->cap, sizeof *d->off);
+		d->len = xreallocarray(d->len, d->cap, sizeof *d->len);
+	}
+	while (d->nbytes + len > d->cap_bytes) {
+		d->cap_bytes = d->cap_bytes ? d->cap_bytes * 2 : 1024;
+		d->bytes = xrealloc(d->bytes, d->cap_bytes);
+	}
+	sym = d->n++;
+	memcpy(d->bytes + d->nbytes, s, len);
+	d->off[sym] = d->nbytes;
+	d->len[sym] = len;
+	d->nbytes += len;
+	h = match_hash_bytes(s, len);
+	d->next[sym] = match_map_get(&d->map, h);
+	match_map_put(&d->map, h, sym);
+	return sym;
+}
+
+static void
+match_dict_release(struct match_dict *d)
+{
+	match_map_release(&d->map);
+	free(d->next);
+	free(d->off);
+	free(d->len);
+	free(d->bytes);
+	memset(d, 0, sizeof *d);
+}
+
+static void
+match_outlist_add(struct match_outlist *l, uint32_t id, uint32_t nwords)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 2;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	l->v[l->n].id = id;
+	l->v[l->n].nwords = nwords;
+	l->n++;
+}
+
+static uint32_t
+match_new_state(struct match *m, uint32_t depth)
+{
+	uint32_t s;
+
+	if (m->nstates == m->cap_states) {
+		m->cap_states = m->cap_states ? m->cap_states * 2 : 64;
+		m->depth = xreallocarray(m->depth, m->cap_states,
+		    sizeof *m->depth);
+		m->outs = xreallocarray(m->outs, m->cap_states,
+		    sizeof *m->outs);
+		m->has_star = xreallocarray(m->has_star, m->cap_states,
+		    sizeof *m->has_star);
+	}
+	s = m->nstates++;
+	m->depth[s] = depth;
+	memset(&m->outs[s], 0, sizeof m->outs[s]);
+	m->has_star[s] = 0;
+	return s;
+}
+
+static uint32_t
+match_new_trie_node(struct match *m)
+{
+	if (m->ntrie == m->cap_trie) {
+		m->cap_trie = m->cap_trie ? m->cap_trie * 2 : 64;
+		m->trie_star = xreallocarray(m->trie_star, m->cap_trie,
+		    sizeof *m->trie_star);
+	}
+	m->trie_star[m->ntrie] = 0;
+	return m->ntrie++;
+}
+
+struct match *
+match_new(void)
+{
+	struct match *m;
+
+	m = xcalloc(1, sizeof *m);
+	match_new_state(m, 0);
+	match_new_trie_node(m);
+	return m;
+}
+
+void
+match_free(struct match *m)
+{
+	uint32_t i;
+
+	if (m == NULL)
+		return;
+	match_dict_release(&m->words);
+	match_dict_release(&m->stars);
+	for (i = 0; i < m->nstates; i++)
+		free(m->outs[i].v);
+	for (i = 0; i < m->nstar_outs; i++)
+		free(m->star_outs[i].v);
+	free(m->outs);
+	free(m->star_outs);
+	free(m->depth);
+	free(m->fail);
+	free(m->dict);
+	free(m->star_link);
+	free(m->has_star);
+	free(m->root);
+	free(m->trie_star);
+	match_map_release(&m->go);
+	match_map_release(&m->star_edges);
+	match_map_release(&m->trie);
+	free(m);
+}
+
+static uint64_t
+match_key(uint32_t state, uint32_t sym)
+{
+	return (uint64_t)state << 32 | sym;
+}
+
+/* Add a star word to the byte trie; returns its symbol. */
+static uint32_t
+match_add_star_word(struct match *m, const char *w, size_t len)
+{
+	uint32_t sym, node = 0, child;
+	size_t i;
+
+	sym = match_dict_intern(&m->stars, w, len);
+	for (i = 0; i < len; i++) {
+		child = match_map_get(&m->trie,
+		    (uint64_t)node << 8 | (unsigned char)w[i]);
+		if (child == MATCH_NONE) {
+			child = match_new_trie_node(m);
+			match_map_put(&m->trie,
+			    (uint64_t)node << 8 | (unsigned char)w[i], child);
+		}
+		node = child;
+	}
+	m->trie_star[node] = sym + 1;
+	return sym;
+}
+
+void
+match_add(struct match *m, const char *const *words, const size_t *lens,
+    size_t n, int star, uint32_t id)
+{
+	uint32_t s = 0, next, sym, list;
+	size_t i, path = star ? n - 1 : n;
+
+	if (n == 0 || m->compiled)
+		return;
+	for (i = 0; i < path; i++) {
+		sym = match_dict_intern(&m->words, words[i], lens[i]);
+		next = match_map_get(&m->go, match_key(s, sym));
+		if (next == MATCH_NONE) {
+			next = match_new_state(m, (uint32_t)i + 1);
+			match_map_put(&m->go, match_key(s, sym), next);
+		}
+		s = next;
+	}
+	if (!star) {
+		match_outlist_add(&m->outs[s], id, (uint32_t)n);
+		m->npatterns++;
+		return;
+	}
+	sym = match_add_star_word(m, words[n - 1], lens[n - 1]);
+	list = match_map_get(&m->star_edges, match_key(s, sym));
+	if (list == MATCH_NONE) {
+		if (m->nstar_outs == m->cap_star_outs) {
+			m->cap_star_outs = m->cap_star_outs ?
+			    m->cap_star_outs * 2 : 16;
+			m->star_outs = xreallocarray(m->star_outs,
+			    m->cap_star_outs, sizeof *m->star_outs);
+		}
+		list = m->nstar_outs++;
+		memset(&m->star_outs[list], 0, sizeof m->star_outs[list]);
+		match_map_put(&m->star_edges, match_key(s, sym), list);
+	}
+	match_outlist_add(&m->star_outs[list], id, (uint32_t)n);
+	m->has_star[s] = 1;
+	m->npatterns++;
+}
+
+/* The transition from s on sym, without failure: MATCH_NONE if none. */
+static uint32_t
+match_goto(const struct match *m, uint32_t s, uint32_t sym)
+{
+	if (s == 0)
+		return m->root[sym];
+	return match_map_get(&m->go, match_key(s, sym));
+}
+
+/*
+ * Failure links by breadth-first order.  The transitions are read back out
+ * of the hash table once and sorted by parent so that each state's children
+ * can be visited.
+ */
+void
+match_compile(struct match *m)
+{
+	uint32_t *edge_from, *edge_sym, *edge_to, *start, *queue;
+	uint32_t nedges = 0, i, head = 0, tail = 0, s, e, f, t, sym;
+	size_t k;
+
+	if (m->compiled)
+		return;
+	m->compiled = 1;
+
+	m->root = xreallocarray(NULL, m->words.n ? m->words.n : 1,
+	    sizeof *m->root);
+	for (i = 0; i < m->words.n; i++)
+		m->root[i] = MATCH_NONE;
+
+	/* Counting sort of the edges by parent state. */
+	start = xcalloc((size_t)m->nstates + 1, sizeof *start);
+	for (k = 0; k < m->go.cap; k++) {
+		if (m->go.vals[k] != 0)
+			start[(m->go.keys[k] >> 32) + 1]++;
+	}
+	for (i = 0; i < m->nstates; i++)
+		start[i + 1] += start[i];
+	nedges = start[m->nstates];
+	edge_from = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_from);
+	edge_sym = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_sym);
+	edge_to = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_to);
+	{
+		uint32_t *fill = xreallocarray(NULL, m->nstates,
+		    sizeof *fill);
+
+		memcpy(fill, start, m->nstates * sizeof *fill);
+		for (k = 0; k < m->go.cap; k++) {
+			if (m->go.vals[k] == 0)
+				continue;
+			s = (uint32_t)(m->go.keys[k] >> 32);
+			e = fill[s]++;
+			edge_from[e] = s;
+			edge_sym[e] = (uint32_t)m->go.keys[k];
+			edge_to[e] = m->go.vals[k] - 1;
+		}
+		free(fill);
+	}
+	/* The root's edges move to the dense array. */
+	for (e = start[0]; e < start[1]; e++)
+		m->root[edge_sym[e]] = edge_to[e];
+
+	m->fail = xreallocarray(NULL, m->nstates, sizeof *m->fail);
+	m->dict = xreallocarray(NULL, m->nstates, sizeof *m->dict);
+	m->star_link = xreallocarray(NULL, m->nstates, sizeof *m->star_link);
+	queue = xreallocarray(NULL, m->nstates, sizeof *queue);
+
+	m->fail[0] = 0;
+	m->dict[0] = MATCH_NONE;
+	m->star_link[0] = m->has_star[0] ? 0 : MATCH_NONE;
+	queue[tail++] = 0;
+	while (head < tail) {
+		s = queue[head++];
+		for (e = start[s]; e < start[s + 1]; e++) {
+			sym = edge_sym[e];
+			t = edge_to[e];
+			if (s == 0)
+				m->fail[t] = 0;
+			else {
+				f = m->fail[s];
+				while (f != 0 && match_goto(m, f, sym) ==
+				    MATCH_NONE)
+					f = m->fail[f];
+				f = match_goto(m, f, sym);
+				m->fail[t] = (f == MATCH_NONE || f == t) ? 0 : f;
+			}
+			f = m->fail[t];
+			m->dict[t] = m->outs[f].n > 0 ? f : m->dict[f];
+			m->star_link[t] = m->has_star[t] ? t : m->star_link[f];
+			queue[tail++] = t;
+		}
+	}
+	free(queue);
+	free(start);
+	free(edge_from);
+	free(edge_sym);
+	free(edge_to);
+}
+
+size_t
+match_npatterns(const struct match *m)
+{
+	return m->npatterns;
+}
+
+static void
+match_report(const struct match_outlist *l, match_hit_cb cb, void *arg)
+{
+	uint32_t i;
+
+	for (i = 0; i < l->n; i++)
+		cb(l->v[i].id, l->v[i].nwords, arg);
+}
+
+/*
+ * Star patterns ending at this word: walk the word through the trie of
+ * prefix words, and for each one it starts with, check the star edges of the
+ * states on the failure chain.
+ */
+static void
+match_feed_stars(const struct match *m, uint32_t prev, const char *word,
+    size_t len, match_hit_cb cb, void *arg)
+{
+	uint32_t node = 0, t, list, sym;
+	size_t k;
+
+	for (k = 0; k < len; k++) {
+		node = match_map_get(&m->trie,
+		    (uint64_t)node << 8 | (unsigned char)word[k]);
+		if (node == MATCH_NONE)
+			return;
+		if (m->trie_star[node] == 0)
+			continue;
+		sym = m->trie_star[node] - 1;
+		for (t = m->star_link[prev]; t != MATCH_NONE;
+		    t = t == 0 ? MATCH_NONE : m->star_link[m->fail[t]]) {
+			list = match_map_get(&m->star_edges, match_key(t, sym));
+			if (list != MATCH_NONE)
+				match_report(&m->star_outs[list], cb, arg);
+		}
+	}
+}
+
+void
+match_feed(const struct match *m, struct match_state *st, const char *word,
+    size_t len, match_hit_cb cb, void *arg)
+{
+	uint32_t s = st->state, sym, next;
+
+	if (m->stars.n > 0 && m->star_link[s] != MATCH_NONE)
+		match_feed_stars(m, s, word, len, cb, arg);
+
+	sym = match_dict_find(&m->words, word, len);
+	if (sym == MATCH_NONE) {
+		st->state = 0;
+		return;
+	}
+	while ((next = match_goto(m, s, sym)) == MATCH_NONE && s != 0)
+		s = m->fail[s];
+	s = next == MATCH_NONE ? 0 : next;
+	st->state = s;
+	for (; s != MATCH_NONE && s != 0; s = m->dict[s]) {
+		if (m->outs[s].n > 0)
+			match_report(&m->outs[s], cb, arg);
+	}
+}

@@ -1,0 +1,293 @@
+/*
+ * UTF-8 decoding, normalisation and word splitting (DESIGN.md "Matching
+ * semantics", steps 1-3).
+ *
+ * The steps are applied one code point at a time, in the order DESIGN.md
+ * gives: NFKD, then marks dropped, then full case folding.  Per code point
+ * is exact here because canonical reordering only moves marks, which are
+ * dropped.  utf8proc's one-call UTF8PROC_CASEFOLD|UTF8PROC_STRIPMARK folds
+ * before it decomposes, which differs for some Greek letters with
+ * ypogegrammeni, so the two steps are separate calls.
+ *
+ * Case folding never turns a word character into a separator or back (true
+ * of every code point in the Unicode version utf8proc carries; the unit test
+ * checks it), so one split into words serves both the folded and the
+ * case-kept forms.
+ */
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "text.h"
+
+size_t
+text_utf8_decode(const char *s, size_t n, int32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int32_t c;
+	size_t len, i;
+
+	if (u[0] < 0x80) {
+		*cp = u[0];
+		return 1;
+	}
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		len = 2;
+		c = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		len = 3;
+		c = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		len = 4;
+		c = u[0] & 0x07;
+	} else
+		goto bad;
+	if (n < len)
+		goto bad;
+	for (i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			goto bad;
+		c = (c << 6) | (u[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		goto bad;
+	*cp = c;
+	return len;
+bad:
+	*cp = -1;
+	return 1;
+}
+
+int
+text_utf8_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+	int32_t cp;
+
+	while (i < n) {
+		i += text_utf8_decode(s + i, n - i, &cp);
+		if (cp < 0)
+			return 0;
+	}
+	return 1;
+}
+
+size_t
+text_utf8_count(const char *s, size_t n)
+{
+	size_t i = 0, count = 0;
+	int32_t cp;
+
+	while (i < n) {
+		i += text_utf8_decode(s + i, n - i, &cp);
+		count++;
+	}
+	return count;
+}
+
+int
+text_is_word(int32_t cp)
+{
+	if (cp < 0x80)
+		return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+		    (cp >= 'A' && cp <= 'Z');
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU:
+	case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL:
+	case UTF8PROC_CATEGORY_NO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+text_is_mark(int32_t cp)
+{
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_MN:
+	case UTF8PROC_CATEGORY_MC:
+	case UTF8PROC_CATEGORY_ME:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Step 2a: NFKD with marks dropped.  out holds TEXT_NORM_MAX. */
+static int
+text_decompose(int32_t cp, int32_t *out)
+{
+	int32_t tmp[TEXT_NORM_MAX];
+	utf8proc_ssize_t n, i;
+	int boundclass = 0, k = 0;
+
+	if (cp < 0) {
+		out[0] = 0xfffd;
+		return 1;
+	}
+	if (cp < 0x80) {
+		out[0] = cp;
+		return 1;
+	}
+	n = utf8proc_decompose_char(cp, tmp, TEXT_NORM_MAX,
+	    UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &boundclass);
+	if (n < 0 || n > TEXT_NORM_MAX) {
+		/* Not a code point utf8proc knows how to decompose. */
+		tmp[0] = cp;
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!text_is_mark(tmp[i]))
+			out[k++] = tmp[i];
+	}
+	return k;
+}
+
+/* Step 2b: full case folding of one decomposed code point. */
+static int
+text_fold(int32_t cp, int32_t *out, int room)
+{
+	utf8proc_ssize_t n;
+	int boundclass = 0;
+
+	if (cp < 0x80) {
+		out[0] = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+		return 1;
+	}
+	n = utf8proc_decompose_char(cp, out, room, UTF8PROC_CASEFOLD,
+	    &boundclass);
+	if (n < 1 || n > room) {
+		out[0] = cp;
+		return 1;
+	}
+	return (int)n;
+}
+
+int
+text_norm_cp(int32_t cp, int fold, int32_t *out)
+{
+	int32_t dec[TEXT_NORM_MAX];
+	int n, i, k = 0;
+
+	n = text_decompose(cp, dec);
+	if (!fold) {
+		memcpy(out, dec, (size_t)n * sizeof *dec);
+		return n;
+	}
+	for (i = 0; i < n && k < TEXT_NORM_MAX; i++)
+		k += text_fold(dec[i], out + k, TEXT_NORM_MAX - k);
+	return k;
+}
+
+void
+text_scan_init(struct text_scan *ts, const char *s, size_t len, int exact)
+{
+	memset(ts, 0, sizeof *ts);
+	ts->s = s;
+	ts->len = len;
+	ts->exact = exact;
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		ts->pos = 3;
+	buf_init(&ts->fold_buf);
+	buf_init(&ts->exact_buf);
+}
+
+void
+text_scan_release(struct text_scan *ts)
+{
+	buf_release(&ts->fold_buf);
+	buf_release(&ts->exact_buf);
+}
+
+/* Append one decomposed word character to the word being built. */
+static void
+text_scan_add(struct text_scan *ts, int32_t c)
+{
+	int32_t f[TEXT_NORM_MAX];
+	int n, i;
+
+	if (c < 0x80) {
+		buf_add_byte(&ts->fold_buf,
+		    (char)((c >= 'A' && c <= 'Z') ? c + 32 : c));
+		if (ts->exact)
+			buf_add_byte(&ts->exact_buf, (char)c);
+		return;
+	}
+	n = text_fold(c, f, TEXT_NORM_MAX);
+	for (i = 0; i < n; i++)
+		buf_add_utf8(&ts->fold_buf, f[i]);
+	if (ts->exact)
+		buf_add_utf8(&ts->exact_buf, c);
+}
+
+/*
+ * Words are maximal runs of word characters in the normalised stream.  One
+ * original code point may give several normalised ones, some word characters
+ * and some not (U+00BD is "1", U+2044, "2"), so it may end one word and start
+ * the next: what is left of it waits in ts->pend for the next call.
+ */
+int
+text_scan_next(struct text_scan *ts, struct text_word *w)
+{
+	int inword = 0;
+	int32_t cp, c;
+	size_t n;
+
+	buf_reset(&ts->fold_buf);
+	buf_reset(&ts->exact_buf);
+	for (;;) {
+		if (ts->ipend == ts->npend) {
+			if (ts->pos >= ts->len)
+				break;
+			n = text_utf8_decode(ts->s + ts->pos,
+			    ts->len - ts->pos, &cp);
+			ts->pend_start = ts->pos;
+			ts->pend_end = ts->pos + n;
+			ts->pos += n;
+			/* The common case: ASCII needs no tables. */
+			if (cp >= 0 && cp < 0x80) {
+				if (text_is_word(cp)) {
+					if (!inword) {
+						inword = 1;
+						w->start = ts->pend_start;
+					}
+					text_scan_add(ts, cp);
+					w->end = ts->pend_end;
+				} else if (inword)
+					goto done;
+				continue;
+			}
+			ts->npend = text_decompose(cp, ts->pend);
+			ts->ipend = 0;
+			continue;
+		}
+		c = ts->pend[ts->ipend];
+		if (text_is_word(c)) {
+			if (!inword) {
+				inword = 1;
+				w->start = ts->pend_start;
+			}
+			text_scan_add(ts, c);
+			w->end = ts->pend_end;
+		} else if (inword)
+			goto done;
+		ts->ipend++;
+	}
+	if (!inword)
+		return 0;
+done:
+	w->fold = ts->fold_buf.data;
+	w->foldlen = ts->fold_buf.len;
+	w->exact = ts->exact ? ts->exact_buf.data : NULL;
+	w->exactlen = ts->exact ? ts->exact_buf.len : 0;
+	w->index = ts->index++;
+	return 1;
+}

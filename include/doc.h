@@ -1,0 +1,54 @@
+/*
+ * Documents: what a file holds, as text that the watchlist scans.
+ *
+ * Plain text is scanned as it is (UTF-8, a BOM skipped, invalid bytes
+ * tolerated), so offsets refer to the file.  HTML is reduced to its visible
+ * text first (html.h); offsets then refer to that extracted text.
+ */
+#ifndef WATCHLISTD_DOC_H
+#define WATCHLISTD_DOC_H
+
+#include <stddef.h>
+
+enum doc_format {
+	DOC_TEXT,
+	DOC_HTML,
+};
+
+struct doc {
+	char *name;          /* the source as named by the user ("-": stdin) */
+	enum doc_format format;
+
+	char *raw;           /* the bytes read */
+	size_t rawlen;
+
+	/* What the watchlist scans: raw itself for text, extracted for HTML. */
+	const char *text;
+	size_t textlen;
+	char *extracted;     /* owned; NULL for text */
+
+	char *title;         /* HTML <title>, NULL if none */
+	char *link;          /* HTML <link rel=canonical href>, NULL if none */
+	char *published;     /* HTML <meta property=article:published_time> */
+};
+
+/* The format a file name implies: .html and .htm are HTML, all else text. */
+enum doc_format doc_format_from_name(const char *name);
+const char *doc_format_name(enum doc_format f);
+
+/*
+ * Make a document from bytes, taking ownership of raw (allocated with
+ * malloc).  name is copied.
+ */
+struct doc *doc_from_bytes(const char *name, char *raw, size_t len,
+    enum doc_format format);
+
+/*
+ * Read a file (or stdin for "-") of at most max bytes into a document.
+ * Returns NULL with *cause set (the caller frees it) when the file cannot be
+ * read or is larger than max.
+ */
+struct doc *doc_load(const char *path, size_t max, char **cause);
+void doc_free(struct doc *d);
+
+#endif
