@@ -180,18 +180,24 @@ watchlist_add_entry(struct watchlist *wl, enum watchlist_kind kind,
 	return e;
 }
 
-/* Whether the last code point of s[0..len) normalises to a word character. */
+/*
+ * Whether the normalised form of s[0..len) ends in a word character: a '*'
+ * must continue a word.  The last code point alone is not enough, since a
+ * combining mark normalises to nothing.
+ */
 static int
 watchlist_ends_in_word(const char *s, size_t len)
 {
-	int32_t cp = -1, out[TEXT_NORM_MAX];
+	int32_t cp, out[TEXT_NORM_MAX];
 	size_t i = 0;
-	int n;
+	int n, word = 0;
 
-	while (i < len)
+	while (i < len) {
 		i += text_utf8_decode(s + i, len - i, &cp);
-	n = text_norm_cp(cp, 0, out);
-	return n > 0 && text_is_word(out[n - 1]);
+		if ((n = text_norm_cp(cp, 0, out)) > 0)
+			word = text_is_word(out[n - 1]);
+	}
+	return word;
 }
 
 /*
@@ -577,5 +583,6 @@ watchlist_scan(const struct watchlist *wl, const char *text, size_t len,
 	text_scan_release(&ts);
 	watchlist_apply_nots(&sc);
 	free(sc.nots);
-	qsort(h->v, h->n, sizeof *h->v, watchlist_hit_cmp);
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof *h->v, watchlist_hit_cmp);
 }
