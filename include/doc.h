@@ -44,9 +44,11 @@ struct doc *doc_from_bytes(const char *name, char *raw, size_t len,
     enum doc_format format);
 
 /*
- * Read a file (or stdin for "-") of at most max bytes into a document.
- * Returns NULL with *cause set (the caller frees it) when the file cannot be
- * read or is larger than max.
+ * Read a file (or stdin for "-") of at most max bytes into a document, its
+ * format from its name.  A path must name a regular file (symbolic links are
+ * followed).  Returns NULL with *cause set (the caller frees it) when the
+ * file cannot be read or is larger than max; the cause does not repeat the
+ * path ("cannot open: No such file or directory").  raw is NUL-terminated.
  */
 struct doc *doc_load(const char *path, size_t max, char **cause);
 void doc_free(struct doc *d);

@@ -11,6 +11,10 @@
  * - every HTML5 character reference is decoded (named ones from the full
  *   WHATWG table in entities.c, numeric ones with the HTML5 fix-ups);
  * - attribute values are never text.
+ *
+ * Each line of the text ends with '\n' when a block element ends it; lines
+ * are never empty and the text never starts with '\n'.  Bytes that are not
+ * UTF-8 are copied as they are; a NUL byte becomes U+FFFD.
  */
 #ifndef WATCHLISTD_HTML_H
 #define WATCHLISTD_HTML_H
@@ -20,14 +24,17 @@
 #include "buf.h"
 
 struct html_meta {
-	char *title;     /* text of <title>, NULL if none */
+	char *title;     /* text of <title>, NULL if none or empty */
 	char *link;      /* href of <link rel="canonical">, NULL if none */
-	char *published; /* content of <meta property="article:published_time"> */
+	char *published; /* content of <meta property="article:published_time">
+			    (or name=), NULL if none */
 };
 
 /*
  * Extract the text of html[0..len) into out (appended).  meta, if not NULL,
- * receives the fields above (new strings, freed with html_meta_release).
+ * receives the fields above (new strings, freed with html_meta_release);
+ * the first <title> and the first canonical link count.  out->data is never
+ * NULL afterwards.
  */
 void html_extract(const char *html, size_t len, struct buf *out,
     struct html_meta *meta);
