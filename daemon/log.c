@@ -57,7 +57,7 @@ log_level_name(enum log_level level)
 }
 
 /* Write one line; errnum >= 0 appends its strerror. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	char msg[4096];

@@ -134,7 +134,7 @@ int config_check_url(const char *s, const char **cause);
  * may be wrapped in double quotes to hold commas ("Washington, D.C.").
  * Empty items are skipped.  Returns the number of items; *items is an array
  * of new strings the caller frees (each, then the array).  -1 with *cause on
- * an unterminated quote.
+ * an unterminated quote or text after a closing quote.
  */
 int config_split_list(const char *s, char ***items, const char **cause);
 
