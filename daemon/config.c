@@ -91,8 +91,13 @@ typedef int (*config_enum_cb)(const char *);
  * returns for it.  Scalars are stored at off in the section's struct; lists
  * go through item.
  */
+/* The section kinds a key belongs to, as a bit set. */
+#define CONFIG_KINDS(k) (1u << (k))
+#define CONFIG_ENTRY                                                           \
+	(CONFIG_KINDS(CONFIG_KIND_TERM) | CONFIG_KINDS(CONFIG_KIND_PLACE))
+
 struct config_key {
-	enum config_kind kind;
+	unsigned int kinds;
 	const char *name;
 	enum config_type type;
 	const char *min;
@@ -135,31 +140,31 @@ static const char *const config_log_level_names[] = {
 #define R(f) offsetof(struct rule, f)
 
 static const struct config_key config_keys[] = {
-    {.kind = CONFIG_KIND_DAEMON,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "inbox",
         .type = CONFIG_TYPE_PATH,
         .dflt = "/var/lib/watchlistd/inbox",
         .off = D(inbox),
         .help = "directory other programs drop documents into"},
-    {.kind = CONFIG_KIND_DAEMON,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "state_dir",
         .type = CONFIG_TYPE_PATH,
         .dflt = "/var/lib/watchlistd",
         .off = D(state_dir),
         .help = "spool/, feed state, processed/ and failed/ live here"},
-    {.kind = CONFIG_KIND_DAEMON,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "watchlists",
         .type = CONFIG_TYPE_LIST,
         .item = config_item_watchlist,
         .help = "glob patterns of watchlist files, relative to this file"},
-    {.kind = CONFIG_KIND_DAEMON,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "processed",
         .type = CONFIG_TYPE_ENUM,
         .choices = config_processed_names,
         .dflt = "keep",
         .off = D(processed),
         .help = "keep: move handled files to processed/; delete: remove them"},
-    {.kind = CONFIG_KIND_DAEMON,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "max_document_size",
         .type = CONFIG_TYPE_SIZE,
         .min = "1K",
@@ -167,7 +172,7 @@ static const struct config_key config_keys[] = {
         .dflt = "8M",
         .off = D(max_document_size),
         .help = "larger inbox files and feed bodies are refused"},
-    {.kind = CONFIG_KIND_DAEMON,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "dedup_window",
         .type = CONFIG_TYPE_DURATION,
         .min = "0",
@@ -175,7 +180,7 @@ static const struct config_key config_keys[] = {
         .dflt = "24h",
         .off = D(dedup_window_ms),
         .help = "the same story alerts once in this window"},
-    {.kind = CONFIG_KIND_DAEMON,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "log_level",
         .type = CONFIG_TYPE_ENUM,
         .choices = config_log_level_names,
@@ -184,26 +189,26 @@ static const struct config_key config_keys[] = {
         .off = D(log_level),
         .help = "least important messages logged"},
 
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "url",
         .type = CONFIG_TYPE_URL,
         .flags = CONFIG_REQUIRED,
         .off = W(url),
         .help = "where alerts are POSTed"},
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "format",
         .type = CONFIG_TYPE_ENUM,
         .choices = config_format_names,
         .dflt = "json",
         .off = W(format),
         .help = "payload shape"},
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "secret",
         .type = CONFIG_TYPE_SECRET,
         .off = W(secret),
         .help = "signing key: file:/PATH, env:NAME, credential:NAME or "
                 "whsec_BASE64"},
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "timeout",
         .type = CONFIG_TYPE_DURATION,
         .min = "1s",
@@ -211,7 +216,7 @@ static const struct config_key config_keys[] = {
         .dflt = "10s",
         .off = W(timeout_ms),
         .help = "time allowed for one delivery"},
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "backoff",
         .type = CONFIG_TYPE_DURATION,
         .min = "100ms",
@@ -219,7 +224,7 @@ static const struct config_key config_keys[] = {
         .dflt = "5s",
         .off = W(backoff_ms),
         .help = "first retry delay; doubles (with jitter) up to backoff_max"},
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "backoff_max",
         .type = CONFIG_TYPE_DURATION,
         .min = "100ms",
@@ -227,7 +232,7 @@ static const struct config_key config_keys[] = {
         .dflt = "1h",
         .off = W(backoff_max_ms),
         .help = "longest retry delay; at least backoff"},
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "retry_for",
         .type = CONFIG_TYPE_DURATION,
         .min = "1s",
@@ -235,7 +240,7 @@ static const struct config_key config_keys[] = {
         .dflt = "24h",
         .off = W(retry_for_ms),
         .help = "then the alert moves to spool/dead/"},
-    {.kind = CONFIG_KIND_WEBHOOK,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
         .name = "min_severity",
         .type = CONFIG_TYPE_ENUM,
         .choices = config_severity_names,
@@ -244,13 +249,13 @@ static const struct config_key config_keys[] = {
         .off = W(min_severity),
         .help = "less severe alerts are not sent here"},
 
-    {.kind = CONFIG_KIND_FEED,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_FEED),
         .name = "url",
         .type = CONFIG_TYPE_URL,
         .flags = CONFIG_REQUIRED,
         .off = F(url),
         .help = "the feed's address"},
-    {.kind = CONFIG_KIND_FEED,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_FEED),
         .name = "interval",
         .type = CONFIG_TYPE_DURATION,
         .min = "1s",
@@ -258,88 +263,68 @@ static const struct config_key config_keys[] = {
         .dflt = "10m",
         .off = F(interval_ms),
         .help = "time between polls"},
-    {.kind = CONFIG_KIND_FEED,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_FEED),
         .name = "first_fetch",
         .type = CONFIG_TYPE_ENUM,
         .choices = config_first_fetch_names,
         .dflt = "skip",
         .off = F(first_fetch),
         .help = "skip: items present at the first fetch never alert; alert"},
-    {.kind = CONFIG_KIND_FEED,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_FEED),
         .name = "allow_private",
         .type = CONFIG_TYPE_BOOL,
         .dflt = "no",
         .off = F(allow_private),
         .help = "allow a URL that resolves to a loopback or private address"},
 
-    {.kind = CONFIG_KIND_TERM,
+    {.kinds = CONFIG_ENTRY,
         .name = "match",
         .type = CONFIG_TYPE_LIST,
         .item = config_item_match,
-        .help = "aliases, matched in any letter case"},
-    {.kind = CONFIG_KIND_TERM,
+        .help = "aliases (names), matched in any letter case"},
+    {.kinds = CONFIG_ENTRY,
         .name = "match_case",
         .type = CONFIG_TYPE_LIST,
         .item = config_item_match_case,
         .help = "aliases matched only in exactly this letter case"},
-    {.kind = CONFIG_KIND_TERM,
+    {.kinds = CONFIG_ENTRY,
         .name = "not",
         .type = CONFIG_TYPE_LIST,
         .item = config_item_not,
         .help = "phrases inside which a hit does not count"},
-    {.kind = CONFIG_KIND_TERM,
+    {.kinds = CONFIG_ENTRY,
         .name = "tags",
         .type = CONFIG_TYPE_LIST,
         .item = config_item_tag,
         .help = "names rules select entries by"},
 
-    {.kind = CONFIG_KIND_PLACE,
-        .name = "match",
-        .type = CONFIG_TYPE_LIST,
-        .item = config_item_match,
-        .help = "names, matched in any letter case"},
-    {.kind = CONFIG_KIND_PLACE,
-        .name = "match_case",
-        .type = CONFIG_TYPE_LIST,
-        .item = config_item_match_case,
-        .help = "names matched only in exactly this letter case"},
-    {.kind = CONFIG_KIND_PLACE,
-        .name = "not",
-        .type = CONFIG_TYPE_LIST,
-        .item = config_item_not,
-        .help = "phrases inside which a hit does not count"},
-    {.kind = CONFIG_KIND_PLACE,
-        .name = "tags",
-        .type = CONFIG_TYPE_LIST,
-        .item = config_item_tag,
-        .help = "names rules select entries by"},
-    {.kind = CONFIG_KIND_PLACE,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_PLACE),
         .name = "lat",
         .type = CONFIG_TYPE_FLOAT,
         .min = "-90",
         .max = "90",
         .off = E(lat),
         .help = "latitude in degrees; needs lon"},
-    {.kind = CONFIG_KIND_PLACE,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_PLACE),
         .name = "lon",
         .type = CONFIG_TYPE_FLOAT,
         .min = "-180",
         .max = "180",
         .off = E(lon),
         .help = "longitude in degrees; needs lat"},
-    {.kind = CONFIG_KIND_PLACE,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_PLACE),
         .name = "country",
         .type = CONFIG_TYPE_COUNTRY,
         .off = E(country),
         .help = "ISO 3166-1 alpha-2 code"},
 
-    {.kind = CONFIG_KIND_RULE,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_RULE),
         .name = "when",
         .type = CONFIG_TYPE_EXPR,
         .flags = CONFIG_REQUIRED,
         .off = R(when),
         .help = "expression over entries; indented lines continue it"},
-    {.kind = CONFIG_KIND_RULE,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_RULE),
         .name = "severity",
         .type = CONFIG_TYPE_ENUM,
         .choices = config_severity_names,
@@ -347,12 +332,12 @@ static const struct config_key config_keys[] = {
         .dflt = "medium",
         .off = R(severity),
         .help = "severity of its alerts"},
-    {.kind = CONFIG_KIND_RULE,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_RULE),
         .name = "notify",
         .type = CONFIG_TYPE_LIST,
         .item = config_item_notify,
         .help = "webhook ids; default: every webhook"},
-    {.kind = CONFIG_KIND_RULE,
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_RULE),
         .name = "throttle",
         .type = CONFIG_TYPE_DURATION,
         .min = "0",
@@ -665,7 +650,7 @@ config_key_find(enum config_kind kind, const char *name)
 	size_t i;
 
 	for (i = 0; i < CONFIG_NKEYS; i++) {
-		if (config_keys[i].kind == kind &&
+		if ((config_keys[i].kinds & CONFIG_KINDS(kind)) &&
 		    strcmp(config_keys[i].name, name) == 0)
 			return &config_keys[i];
 	}
@@ -691,7 +676,7 @@ config_key_suggest(enum config_kind kind, const char *name)
 	size_t i, d, bestd = SIZE_MAX;
 
 	for (i = 0; i < CONFIG_NKEYS; i++) {
-		if (config_keys[i].kind != kind)
+		if (!(config_keys[i].kinds & CONFIG_KINDS(kind)))
 			continue;
 		if (config_close(name, config_keys[i].name, &d) && d < bestd) {
 			bestd = d;
@@ -1321,7 +1306,7 @@ config_set_defaults(struct config_parse *p)
 	size_t i;
 
 	for (i = 0; i < CONFIG_NKEYS; i++) {
-		if (config_keys[i].kind == p->sec.kind &&
+		if ((config_keys[i].kinds & CONFIG_KINDS(p->sec.kind)) &&
 		    config_keys[i].dflt != NULL)
 			config_set(p, &config_keys[i], config_keys[i].dflt, 0);
 	}
@@ -1351,7 +1336,7 @@ config_section_end(struct config_parse *p)
 	}
 	sec->state = CONFIG_STATE_NONE;
 	for (i = 0; i < CONFIG_NKEYS; i++) {
-		if (config_keys[i].kind == sec->kind &&
+		if ((config_keys[i].kinds & CONFIG_KINDS(sec->kind)) &&
 		    (config_keys[i].flags & CONFIG_REQUIRED) &&
 		    sec->seen[i] == 0)
 			config_error(p, sec->line,
