@@ -12,7 +12,8 @@
  * NOT binds tightest, then NEAR, AND, OR.  The operands of NEAR denote sets of
  * hits: an entry, term:*, place:*, tag:NAME, or a parenthesised OR of those.
  * `A NEAR/n B` holds when a hit of A and a hit of B start at most n words
- * apart.
+ * apart.  As the grammar says, NOT takes a whole NEAR: `NOT a NEAR/5 b` is
+ * `NOT (a NEAR/5 b)`.
  */
 #ifndef WATCHLISTD_RULE_H
 #define WATCHLISTD_RULE_H
@@ -67,7 +68,8 @@ void rule_input_free(struct rule_input *in);
 /*
  * Whether expr holds for the document.  When it does and entries is not
  * NULL, *entries gets the indexes of the entries whose hits made it hold, in
- * watchlist order (the caller frees the array), and *nentries their count.
+ * watchlist order (the caller frees the array), and *nentries their count;
+ * NULL and 0 when it does not hold or nothing did (`NOT a`).
  */
 int rule_expr_eval(const struct rule_expr *expr, const struct rule_input *in,
     uint32_t **entries, size_t *nentries);
