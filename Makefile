@@ -140,10 +140,10 @@ test: deps
 	@$(SUBMAKE) SANITIZE=1 test-suite
 
 test-suite: $(PROG) $(UNIT_BINS)
-	@tools/run-tests $(BUILD)
+	@UNIT_TESTS="$(UNIT_TESTS)" tools/run-tests $(BUILD)
 
 test-unit: check-deps $(UNIT_BINS)
-	@tools/run-tests $(BUILD) unit
+	@UNIT_TESTS="$(UNIT_TESTS)" tools/run-tests $(BUILD) unit
 
 test-conf: check-deps $(PROG)
 	@tools/run-tests $(BUILD) conf
