@@ -13,14 +13,14 @@ static void
 cmd_check_usage(FILE *fp)
 {
 	fprintf(fp, "usage: watchlistd [-c FILE] check\n"
-		    "Validate the configuration and the watchlists it names; "
-		    "exit 0 when valid,\n1 with every error otherwise.\n");
+	            "Validate the configuration and the watchlists it names; "
+	            "exit 0 when valid,\n1 with every error otherwise.\n");
 }
 
 /* Aliases that are matched: duplicates are folded into the first. */
 static size_t
-cmd_check_count_aliases(const struct watchlist *wl, enum watchlist_kind kind,
-    size_t *nentries)
+cmd_check_count_aliases(
+    const struct watchlist *wl, enum watchlist_kind kind, size_t *nentries)
 {
 	const struct watchlist_entry *e;
 	size_t i, j, n = 0;
@@ -41,8 +41,8 @@ int
 cmd_check(const char *config_path, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct config *cf;
 	size_t nterms, nplaces, naliases;

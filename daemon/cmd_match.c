@@ -63,8 +63,8 @@ cmd_match_alias(struct buf *b, const struct watchlist_alias *a)
  * hit, on one line, with the hit in brackets.
  */
 static void
-cmd_match_context(struct buf *b, const char *text, size_t len, size_t start,
-    size_t end)
+cmd_match_context(
+    struct buf *b, const char *text, size_t len, size_t start, size_t end)
 {
 	size_t from = start, to = end, i;
 	int n;
@@ -115,8 +115,8 @@ cmd_match_hits_human(struct cmd_match *cm, const struct doc *d)
 		e = watchlist_entry(cm->cf->wl, hit->entry);
 		/* Hits are sorted by start: count lines in one pass. */
 		while (pos < hit->start) {
-			pos += text_utf8_decode(d->text + pos, d->textlen - pos,
-			    &cp);
+			pos += text_utf8_decode(
+			    d->text + pos, d->textlen - pos, &cp);
 			if (cp == '\n') {
 				line++;
 				col = 1;
@@ -128,8 +128,8 @@ cmd_match_hits_human(struct cmd_match *cm, const struct doc *d)
 		    col, e->id, watchlist_kind_name(e->kind));
 		cmd_match_alias(&cm->out, &e->aliases[hit->alias]);
 		buf_add_str(&cm->out, "\": ");
-		cmd_match_context(&cm->out, d->text, d->textlen, hit->start,
-		    hit->end);
+		cmd_match_context(
+		    &cm->out, d->text, d->textlen, hit->start, hit->end);
 		buf_add_byte(&cm->out, '\n');
 		fwrite(cm->out.data, 1, cm->out.len, stdout);
 	}
@@ -152,13 +152,13 @@ cmd_match_hits_json(struct cmd_match *cm, const struct doc *d)
 		buf_add_byte(&cm->out, ',');
 		json_add_kv_cstring(&cm->out, "entry", e->id);
 		buf_add_byte(&cm->out, ',');
-		json_add_kv_cstring(&cm->out, "kind",
-		    watchlist_kind_name(e->kind));
+		json_add_kv_cstring(
+		    &cm->out, "kind", watchlist_kind_name(e->kind));
 		buf_add_byte(&cm->out, ',');
 		buf_reset(&cm->tmp);
 		cmd_match_alias(&cm->tmp, &e->aliases[hit->alias]);
-		json_add_kv_string(&cm->out, "alias", cm->tmp.data,
-		    cm->tmp.len);
+		json_add_kv_string(
+		    &cm->out, "alias", cm->tmp.data, cm->tmp.len);
 		buf_add_byte(&cm->out, ',');
 		json_add_kv_uint(&cm->out, "start", hit->start);
 		buf_add_byte(&cm->out, ',');
@@ -185,8 +185,8 @@ cmd_match_rule(struct cmd_match *cm, const struct doc *d, const struct rule *r,
 		buf_add_byte(&cm->out, ',');
 		json_add_kv_cstring(&cm->out, "rule", r->id);
 		buf_add_byte(&cm->out, ',');
-		json_add_kv_cstring(&cm->out, "severity",
-		    rule_severity_name(r->severity));
+		json_add_kv_cstring(
+		    &cm->out, "severity", rule_severity_name(r->severity));
 		buf_add_str(&cm->out, ",\"entries\":[");
 		for (i = 0; i < nentries; i++) {
 			e = watchlist_entry(cm->cf->wl, entries[i]);
@@ -237,13 +237,13 @@ cmd_match_source(struct cmd_match *cm, const char *path)
 
 	in = rule_input_new(cm->cf->wl, &cm->hits);
 	for (i = 0; i < cm->cf->nrules; i++) {
-		if (!rule_expr_eval(cm->cf->rules[i]->expr, in, &entries,
-		    &nentries))
+		if (!rule_expr_eval(
+		        cm->cf->rules[i]->expr, in, &entries, &nentries))
 			continue;
 		fired = 1;
 		if (cm->output != CMD_MATCH_COUNT)
-			cmd_match_rule(cm, d, cm->cf->rules[i], entries,
-			    nentries);
+			cmd_match_rule(
+			    cm, d, cm->cf->rules[i], entries, nentries);
 		free(entries);
 	}
 	rule_input_free(in);
@@ -255,10 +255,10 @@ int
 cmd_match(const char *config_path, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"count", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"count", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char dash[] = "-";
 	char *stdin_only[] = {dash, NULL};

@@ -29,9 +29,10 @@ struct match_map {
 
 /* A set of byte strings, each given a dense symbol number. */
 struct match_dict {
-	struct match_map map; /* hash -> first symbol with it; collisions chain */
-	uint32_t *next;       /* next symbol with the same hash */
-	size_t *off;          /* where each string starts in bytes */
+	/* Hash -> first symbol with it; next[] chains the collisions. */
+	struct match_map map;
+	uint32_t *next;
+	size_t *off; /* where each string starts in bytes */
 	size_t *len;
 	char *bytes;
 	size_t nbytes;
@@ -59,17 +60,18 @@ struct match {
 
 	uint32_t nstates;
 	uint32_t cap_states;
-	uint32_t *depth;  /* words from the root */
+	uint32_t *depth; /* words from the root */
 	uint32_t *fail;
-	uint32_t *dict;   /* next state on the failure chain with outputs */
-	uint32_t *star_link; /* this or the next state on the chain with stars */
+	uint32_t *dict; /* next state on the failure chain with outputs */
+	/* This state, or the next on its failure chain, with star edges. */
+	uint32_t *star_link;
 	uint8_t *has_star;
 
 	uint32_t *root;      /* root transitions by word symbol */
 	struct match_map go; /* (state << 32 | symbol) -> state */
 
-	struct match_outlist *outs;   /* per state */
-	struct match_map star_edges;  /* (state << 32 | star symbol) -> list */
+	struct match_outlist *outs;  /* per state */
+	struct match_map star_edges; /* (state << 32 | star symbol) -> list */
 	struct match_outlist *star_outs;
 	uint32_t nstar_outs;
 	uint32_t cap_star_outs;
@@ -250,12 +252,12 @@ match_new_state(struct match *m, uint32_t depth)
 
 	if (m->nstates == m->cap_states) {
 		m->cap_states = m->cap_states ? m->cap_states * 2 : 64;
-		m->depth = xreallocarray(m->depth, m->cap_states,
-		    sizeof *m->depth);
-		m->outs = xreallocarray(m->outs, m->cap_states,
-		    sizeof *m->outs);
-		m->has_star = xreallocarray(m->has_star, m->cap_states,
-		    sizeof *m->has_star);
+		m->depth =
+		    xreallocarray(m->depth, m->cap_states, sizeof *m->depth);
+		m->outs =
+		    xreallocarray(m->outs, m->cap_states, sizeof *m->outs);
+		m->has_star = xreallocarray(
+		    m->has_star, m->cap_states, sizeof *m->has_star);
 	}
 	s = m->nstates++;
 	m->depth[s] = depth;
@@ -269,8 +271,8 @@ match_new_trie_node(struct match *m)
 {
 	if (m->ntrie == m->cap_trie) {
 		m->cap_trie = m->cap_trie ? m->cap_trie * 2 : 64;
-		m->trie_star = xreallocarray(m->trie_star, m->cap_trie,
-		    sizeof *m->trie_star);
+		m->trie_star = xreallocarray(
+		    m->trie_star, m->cap_trie, sizeof *m->trie_star);
 	}
 	m->trie_star[m->ntrie] = 0;
 	return m->ntrie++;
@@ -330,8 +332,8 @@ match_add_star_word(struct match *m, const char *w, size_t len)
 
 	sym = match_dict_intern(&m->stars, w, len);
 	for (i = 0; i < len; i++) {
-		child = match_map_get(&m->trie,
-		    (uint64_t)node << 8 | (unsigned char)w[i]);
+		child = match_map_get(
+		    &m->trie, (uint64_t)node << 8 | (unsigned char)w[i]);
 		if (child == MATCH_NONE) {
 			child = match_new_trie_node(m);
 			match_map_put(&m->trie,
@@ -370,8 +372,8 @@ match_add(struct match *m, const char *const *words, const size_t *lens,
 	list = match_map_get(&m->star_edges, match_key(s, sym));
 	if (list == MATCH_NONE) {
 		if (m->nstar_outs == m->cap_star_outs) {
-			m->cap_star_outs = m->cap_star_outs ?
-			    m->cap_star_outs * 2 : 16;
+			m->cap_star_outs =
+			    m->cap_star_outs ? m->cap_star_outs * 2 : 16;
 			m->star_outs = xreallocarray(m->star_outs,
 			    m->cap_star_outs, sizeof *m->star_outs);
 		}
@@ -409,8 +411,8 @@ match_compile(struct match *m)
 		return;
 	m->compiled = 1;
 
-	m->root = xreallocarray(NULL, m->words.n ? m->words.n : 1,
-	    sizeof *m->root);
+	m->root =
+	    xreallocarray(NULL, m->words.n ? m->words.n : 1, sizeof *m->root);
 	for (i = 0; i < m->words.n; i++)
 		m->root[i] = MATCH_NONE;
 
@@ -427,8 +429,7 @@ match_compile(struct match *m)
 	edge_sym = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_sym);
 	edge_to = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_to);
 	{
-		uint32_t *fill = xreallocarray(NULL, m->nstates,
-		    sizeof *fill);
+		uint32_t *fill = xreallocarray(NULL, m->nstates, sizeof *fill);
 
 		memcpy(fill, start, m->nstates * sizeof *fill);
 		for (k = 0; k < m->go.cap; k++) {
@@ -464,11 +465,12 @@ match_compile(struct match *m)
 				m->fail[t] = 0;
 			else {
 				f = m->fail[s];
-				while (f != 0 && match_goto(m, f, sym) ==
-				    MATCH_NONE)
+				while (f != 0 &&
+				       match_goto(m, f, sym) == MATCH_NONE)
 					f = m->fail[f];
 				f = match_goto(m, f, sym);
-				m->fail[t] = (f == MATCH_NONE || f == t) ? 0 : f;
+				m->fail[t] =
+				    (f == MATCH_NONE || f == t) ? 0 : f;
 			}
 			f = m->fail[t];
 			m->dict[t] = m->outs[f].n > 0 ? f : m->dict[f];
@@ -511,15 +513,15 @@ match_feed_stars(const struct match *m, uint32_t prev, const char *word,
 	size_t k;
 
 	for (k = 0; k < len; k++) {
-		node = match_map_get(&m->trie,
-		    (uint64_t)node << 8 | (unsigned char)word[k]);
+		node = match_map_get(
+		    &m->trie, (uint64_t)node << 8 | (unsigned char)word[k]);
 		if (node == MATCH_NONE)
 			return;
 		if (m->trie_star[node] == 0)
 			continue;
 		sym = m->trie_star[node] - 1;
 		for (t = m->star_link[prev]; t != MATCH_NONE;
-		    t = t == 0 ? MATCH_NONE : m->star_link[m->fail[t]]) {
+		     t = t == 0 ? MATCH_NONE : m->star_link[m->fail[t]]) {
 			list = match_map_get(&m->star_edges, match_key(t, sym));
 			if (list != MATCH_NONE)
 				match_report(&m->star_outs[list], cb, arg);

@@ -92,7 +92,7 @@ text_is_word(int32_t cp)
 {
 	if (cp < 0x80)
 		return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-		    (cp >= 'A' && cp <= 'Z');
+		       (cp >= 'A' && cp <= 'Z');
 	switch (utf8proc_category(cp)) {
 	case UTF8PROC_CATEGORY_LU:
 	case UTF8PROC_CATEGORY_LL:
@@ -162,8 +162,8 @@ text_fold(int32_t cp, int32_t *out, int room)
 		out[0] = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
 		return 1;
 	}
-	n = utf8proc_decompose_char(cp, out, room, UTF8PROC_CASEFOLD,
-	    &boundclass);
+	n = utf8proc_decompose_char(
+	    cp, out, room, UTF8PROC_CASEFOLD, &boundclass);
 	if (n < 1 || n > room) {
 		out[0] = cp;
 		return 1;
@@ -215,8 +215,8 @@ text_scan_add(struct text_scan *ts, int32_t c)
 	int n, i;
 
 	if (c < 0x80) {
-		buf_add_byte(&ts->fold_buf,
-		    (char)((c >= 'A' && c <= 'Z') ? c + 32 : c));
+		buf_add_byte(
+		    &ts->fold_buf, (char)((c >= 'A' && c <= 'Z') ? c + 32 : c));
 		if (ts->exact)
 			buf_add_byte(&ts->exact_buf, (char)c);
 		return;
@@ -247,8 +247,8 @@ text_scan_next(struct text_scan *ts, struct text_word *w)
 		if (ts->ipend == ts->npend) {
 			if (ts->pos >= ts->len)
 				break;
-			n = text_utf8_decode(ts->s + ts->pos,
-			    ts->len - ts->pos, &cp);
+			n = text_utf8_decode(
+			    ts->s + ts->pos, ts->len - ts->pos, &cp);
 			ts->pend_start = ts->pos;
 			ts->pend_end = ts->pos + n;
 			ts->pos += n;

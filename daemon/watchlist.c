@@ -124,8 +124,8 @@ watchlist_id_slot(const struct watchlist *wl, const char *id)
 {
 	size_t i = (size_t)watchlist_hash(id) & (wl->ids_cap - 1);
 
-	while (wl->ids[i] != 0 && strcmp(wl->entries[wl->ids[i] - 1]->id,
-	    id) != 0)
+	while (
+	    wl->ids[i] != 0 && strcmp(wl->entries[wl->ids[i] - 1]->id, id) != 0)
 		i = (i + 1) & (wl->ids_cap - 1);
 	return i;
 }
@@ -166,8 +166,8 @@ watchlist_add_entry(struct watchlist *wl, enum watchlist_kind kind,
 		watchlist_ids_grow(wl);
 	if (wl->n == wl->cap) {
 		wl->cap = wl->cap ? wl->cap * 2 : 16;
-		wl->entries = xreallocarray(wl->entries, wl->cap,
-		    sizeof *wl->entries);
+		wl->entries =
+		    xreallocarray(wl->entries, wl->cap, sizeof *wl->entries);
 	}
 	e = xcalloc(1, sizeof *e);
 	e->id = xstrdup(id);
@@ -205,8 +205,8 @@ watchlist_ends_in_word(const char *s, size_t len)
  * computed again at compile time; here only their count matters.
  */
 static int
-watchlist_add_pattern(struct watchlist_alias **v, size_t *n,
-    const char *text, int exact_case, int line, char **cause)
+watchlist_add_pattern(struct watchlist_alias **v, size_t *n, const char *text,
+    int exact_case, int line, char **cause)
 {
 	struct watchlist_alias *a;
 	struct text_scan ts;
@@ -224,7 +224,8 @@ watchlist_add_pattern(struct watchlist_alias **v, size_t *n,
 		len--;
 		if (!watchlist_ends_in_word(text, len)) {
 			*cause = xasprintf("'%s': '*' must follow a letter "
-			    "or digit", text);
+			                   "or digit",
+			    text);
 			return -1;
 		}
 	}
@@ -255,16 +256,15 @@ int
 watchlist_entry_add_alias(struct watchlist_entry *e, const char *text,
     int exact_case, int line, char **cause)
 {
-	return watchlist_add_pattern(&e->aliases, &e->naliases, text,
-	    exact_case, line, cause);
+	return watchlist_add_pattern(
+	    &e->aliases, &e->naliases, text, exact_case, line, cause);
 }
 
 int
-watchlist_entry_add_not(struct watchlist_entry *e, const char *text,
-    int line, char **cause)
+watchlist_entry_add_not(
+    struct watchlist_entry *e, const char *text, int line, char **cause)
 {
-	return watchlist_add_pattern(&e->nots, &e->nnots, text, 0, line,
-	    cause);
+	return watchlist_add_pattern(&e->nots, &e->nnots, text, 0, line, cause);
 }
 
 void
@@ -321,7 +321,8 @@ struct watchlist_words {
 };
 
 static void
-watchlist_words_make(struct watchlist_words *ww, const struct watchlist_alias *a)
+watchlist_words_make(
+    struct watchlist_words *ww, const struct watchlist_alias *a)
 {
 	struct text_scan ts;
 	struct text_word w;
@@ -351,13 +352,13 @@ watchlist_words_make(struct watchlist_words *ww, const struct watchlist_alias *a
 }
 
 static uint32_t
-watchlist_add_pat(struct watchlist *wl, uint32_t entry, uint32_t alias,
-    int is_not)
+watchlist_add_pat(
+    struct watchlist *wl, uint32_t entry, uint32_t alias, int is_not)
 {
 	if (wl->npats == wl->cap_pats) {
 		wl->cap_pats = wl->cap_pats ? wl->cap_pats * 2 : 64;
-		wl->pats = xreallocarray(wl->pats, wl->cap_pats,
-		    sizeof *wl->pats);
+		wl->pats =
+		    xreallocarray(wl->pats, wl->cap_pats, sizeof *wl->pats);
 	}
 	wl->pats[wl->npats].entry = entry;
 	wl->pats[wl->npats].alias = alias;
@@ -398,12 +399,11 @@ watchlist_compile(struct watchlist *wl, watchlist_warn_cb warn, void *arg)
 			if (k < j) {
 				e->aliases[j].duplicate = 1;
 				if (warn != NULL)
-					warn(e, &e->aliases[j],
-					    &e->aliases[k], arg);
+					warn(e, &e->aliases[j], &e->aliases[k],
+					    arg);
 				continue;
 			}
-			id = watchlist_add_pat(wl, (uint32_t)i, (uint32_t)j,
-			    0);
+			id = watchlist_add_pat(wl, (uint32_t)i, (uint32_t)j, 0);
 			if (e->aliases[j].exact_case) {
 				match_add(wl->exact, ww.w, ww.len, ww.n,
 				    e->aliases[j].star, id);
@@ -417,10 +417,9 @@ watchlist_compile(struct watchlist *wl, watchlist_warn_cb warn, void *arg)
 		free(keys);
 		for (j = 0; j < e->nnots; j++) {
 			watchlist_words_make(&ww, &e->nots[j]);
-			id = watchlist_add_pat(wl, (uint32_t)i, (uint32_t)j,
-			    1);
-			match_add(wl->fold, ww.w, ww.len, ww.n,
-			    e->nots[j].star, id);
+			id = watchlist_add_pat(wl, (uint32_t)i, (uint32_t)j, 1);
+			match_add(
+			    wl->fold, ww.w, ww.len, ww.n, e->nots[j].star, id);
 		}
 	}
 	buf_release(&ww.bytes);
@@ -456,8 +455,8 @@ watchlist_scan_cb(uint32_t id, uint32_t nwords, void *arg)
 	if (p->is_not) {
 		if (sc->nnots == sc->cap_nots) {
 			sc->cap_nots = sc->cap_nots ? sc->cap_nots * 2 : 16;
-			sc->nots = xreallocarray(sc->nots, sc->cap_nots,
-			    sizeof *sc->nots);
+			sc->nots = xreallocarray(
+			    sc->nots, sc->cap_nots, sizeof *sc->nots);
 		}
 		sc->nots[sc->nnots].entry = p->entry;
 		sc->nots[sc->nnots].start = start;
@@ -512,8 +511,8 @@ watchlist_hit_cmp(const void *a, const void *b)
  * phrase up to there ends at or after the hit's end.
  */
 static int
-watchlist_hit_negated(const struct watchlist_scan *sc,
-    const struct watchlist_hit *hit)
+watchlist_hit_negated(
+    const struct watchlist_scan *sc, const struct watchlist_hit *hit)
 {
 	size_t lo = 0, hi = sc->nnots, mid;
 	const struct watchlist_not *nt;
@@ -573,8 +572,8 @@ watchlist_scan(const struct watchlist *wl, const char *text, size_t len,
 		sc.word = w.index;
 		sc.ring_start[w.index % WL_MAX_ALIAS_WORDS] = w.start;
 		sc.ring_end[w.index % WL_MAX_ALIAS_WORDS] = w.end;
-		match_feed(wl->fold, &fold, w.fold, w.foldlen,
-		    watchlist_scan_cb, &sc);
+		match_feed(
+		    wl->fold, &fold, w.fold, w.foldlen, watchlist_scan_cb, &sc);
 		if (wl->has_exact)
 			match_feed(wl->exact, &exact, w.exact, w.exactlen,
 			    watchlist_scan_cb, &sc);

@@ -111,8 +111,8 @@ void config_free(struct config *cf);
 /* Print every diagnostic, one per line, as `file:line: message`. */
 void config_print_diags(const struct config *cf, FILE *fp);
 
-struct config_webhook *config_find_webhook(const struct config *cf,
-    const char *id);
+struct config_webhook *config_find_webhook(
+    const struct config *cf, const char *id);
 
 const char *config_format_name(enum config_format f);
 

@@ -16,20 +16,20 @@ enum doc_format {
 };
 
 struct doc {
-	char *name;          /* the source as named by the user ("-": stdin) */
+	char *name; /* the source as named by the user ("-": stdin) */
 	enum doc_format format;
 
-	char *raw;           /* the bytes read */
+	char *raw; /* the bytes read */
 	size_t rawlen;
 
 	/* What the watchlist scans: raw itself for text, extracted for HTML. */
 	const char *text;
 	size_t textlen;
-	char *extracted;     /* owned; NULL for text */
+	char *extracted; /* owned; NULL for text */
 
-	char *title;         /* HTML <title>, NULL if none */
-	char *link;          /* HTML <link rel=canonical href>, NULL if none */
-	char *published;     /* HTML <meta property=article:published_time> */
+	char *title;     /* HTML <title>, NULL if none */
+	char *link;      /* HTML <link rel=canonical href>, NULL if none */
+	char *published; /* HTML <meta property=article:published_time> */
 };
 
 /* The format a file name implies: .html and .htm are HTML, all else text. */
@@ -40,8 +40,8 @@ const char *doc_format_name(enum doc_format f);
  * Make a document from bytes, taking ownership of raw (allocated with
  * malloc).  name is copied.
  */
-struct doc *doc_from_bytes(const char *name, char *raw, size_t len,
-    enum doc_format format);
+struct doc *doc_from_bytes(
+    const char *name, char *raw, size_t len, enum doc_format format);
 
 /*
  * Read a file (or stdin for "-") of at most max bytes into a document, its

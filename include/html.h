@@ -27,7 +27,7 @@ struct html_meta {
 	char *title;     /* text of <title>, NULL if none or empty */
 	char *link;      /* href of <link rel="canonical">, NULL if none */
 	char *published; /* content of <meta property="article:published_time">
-			    (or name=), NULL if none */
+	                    (or name=), NULL if none */
 };
 
 /*
@@ -36,8 +36,8 @@ struct html_meta {
  * the first <title> and the first canonical link count.  out->data is never
  * NULL afterwards.
  */
-void html_extract(const char *html, size_t len, struct buf *out,
-    struct html_meta *meta);
+void html_extract(
+    const char *html, size_t len, struct buf *out, struct html_meta *meta);
 void html_meta_release(struct html_meta *meta);
 
 /*
@@ -53,9 +53,9 @@ void html_decode_text(const char *s, size_t n, struct buf *out);
 
 /* The named references table (entities.c), sorted by name (bytes). */
 struct html_entity {
-	const char *name;  /* without '&', with ';' where the name has one */
+	const char *name; /* without '&', with ';' where the name has one */
 	unsigned int cp1;
-	unsigned int cp2;  /* 0 if one code point */
+	unsigned int cp2; /* 0 if one code point */
 };
 extern const struct html_entity html_entities[];
 extern const size_t html_nentities;

@@ -24,7 +24,10 @@ struct match;
 struct match_state {
 	uint32_t state;
 };
-#define MATCH_STATE_INIT {0}
+#define MATCH_STATE_INIT                                                       \
+	{                                                                      \
+		0                                                              \
+	}
 
 /* A pattern ended at the word just fed; it spans nwords words. */
 typedef void (*match_hit_cb)(uint32_t id, uint32_t nwords, void *arg);
@@ -47,7 +50,7 @@ void match_compile(struct match *m);
 size_t match_npatterns(const struct match *m);
 
 /* Feed the next word of a text; cb is called for each pattern ending here. */
-void match_feed(const struct match *m, struct match_state *st,
-    const char *word, size_t len, match_hit_cb cb, void *arg);
+void match_feed(const struct match *m, struct match_state *st, const char *word,
+    size_t len, match_hit_cb cb, void *arg);
 
 #endif

@@ -34,13 +34,13 @@ struct rule_expr;
 
 struct rule {
 	char *id;
-	char *when;              /* as written */
-	struct rule_expr *expr;  /* compiled against the watchlist */
+	char *when;             /* as written */
+	struct rule_expr *expr; /* compiled against the watchlist */
 	enum rule_severity severity;
-	char **notify;           /* webhook ids; none: every webhook */
+	char **notify; /* webhook ids; none: every webhook */
 	size_t nnotify;
-	int64_t throttle_ms;     /* 0: no throttle */
-	const char *file;        /* borrowed */
+	int64_t throttle_ms; /* 0: no throttle */
+	const char *file;    /* borrowed */
 	int line;
 };
 
@@ -53,16 +53,16 @@ const char *rule_severity_name(enum rule_severity sev);
  * the result).  On error returns NULL, sets *cause (the caller frees it) and
  * *pos to the byte offset in `when` where the problem is.
  */
-struct rule_expr *rule_expr_parse(const char *when, const struct watchlist *wl,
-    char **cause, size_t *pos);
+struct rule_expr *rule_expr_parse(
+    const char *when, const struct watchlist *wl, char **cause, size_t *pos);
 void rule_expr_free(struct rule_expr *expr);
 
 /* A document's hits, indexed for evaluating rules. */
 struct rule_input;
 
 /* hits must outlive the input. */
-struct rule_input *rule_input_new(const struct watchlist *wl,
-    const struct watchlist_hits *hits);
+struct rule_input *rule_input_new(
+    const struct watchlist *wl, const struct watchlist_hits *hits);
 void rule_input_free(struct rule_input *in);
 
 /*

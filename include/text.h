@@ -47,13 +47,13 @@ size_t text_utf8_count(const char *s, size_t n);
  * normalised forms, UTF-8, valid until the next call to text_scan_next().
  */
 struct text_word {
-	const char *fold;   /* NFKD, marks dropped, case-folded */
+	const char *fold; /* NFKD, marks dropped, case-folded */
 	size_t foldlen;
-	const char *exact;  /* NFKD, marks dropped, case kept */
+	const char *exact; /* NFKD, marks dropped, case kept */
 	size_t exactlen;
-	size_t start;       /* byte offsets of the original code points */
-	size_t end;         /* exclusive */
-	size_t index;       /* 0 for the first word of the text */
+	size_t start; /* byte offsets of the original code points */
+	size_t end;   /* exclusive */
+	size_t index; /* 0 for the first word of the text */
 };
 
 /* Splits a text into normalised words, streaming, without copying it. */
@@ -80,8 +80,7 @@ struct text_scan {
  * s).  exact: also produce the case-kept form of each word (for match_case).
  * The text must outlive the scan.
  */
-void text_scan_init(struct text_scan *ts, const char *s, size_t len,
-    int exact);
+void text_scan_init(struct text_scan *ts, const char *s, size_t len, int exact);
 /* Yield the next word; returns 0 at the end of the text. */
 int text_scan_next(struct text_scan *ts, struct text_word *w);
 void text_scan_release(struct text_scan *ts);

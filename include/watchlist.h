@@ -31,9 +31,10 @@ struct watchlist_entry {
 	enum watchlist_kind kind;
 	size_t index; /* position in the watchlist, in order of definition */
 
-	struct watchlist_alias *aliases; /* match, then match_case, as written */
+	/* Aliases in the order written (match and match_case alike). */
+	struct watchlist_alias *aliases;
 	size_t naliases;
-	struct watchlist_alias *nots;    /* `not` phrases */
+	struct watchlist_alias *nots; /* `not` phrases */
 	size_t nnots;
 	char **tags;
 	size_t ntags;
@@ -55,7 +56,7 @@ struct watchlist_hit {
 	uint32_t alias; /* index of the alias in that entry */
 	size_t start;   /* byte offsets in the scanned text, end exclusive */
 	size_t end;
-	size_t word;    /* index of its first word in the text (for NEAR) */
+	size_t word; /* index of its first word in the text (for NEAR) */
 };
 
 /* The hits of one text, sorted by start, then end, entry and alias. */
@@ -85,15 +86,15 @@ struct watchlist_entry *watchlist_add_entry(struct watchlist *wl,
 int watchlist_entry_add_alias(struct watchlist_entry *e, const char *text,
     int exact_case, int line, char **cause);
 /* Add a `not` phrase; same rules and result as an alias. */
-int watchlist_entry_add_not(struct watchlist_entry *e, const char *text,
-    int line, char **cause);
+int watchlist_entry_add_not(
+    struct watchlist_entry *e, const char *text, int line, char **cause);
 void watchlist_entry_add_tag(struct watchlist_entry *e, const char *tag);
 int watchlist_entry_has_tag(const struct watchlist_entry *e, const char *tag);
 
 size_t watchlist_count(const struct watchlist *wl);
 struct watchlist_entry *watchlist_entry(const struct watchlist *wl, size_t i);
-struct watchlist_entry *watchlist_find(const struct watchlist *wl,
-    const char *id);
+struct watchlist_entry *watchlist_find(
+    const struct watchlist *wl, const char *id);
 const char *watchlist_kind_name(enum watchlist_kind kind);
 
 /* Called by watchlist_compile() for each alias that repeats another. */
@@ -106,8 +107,7 @@ typedef void (*watchlist_warn_cb)(const struct watchlist_entry *e,
  * that are equal after normalisation are marked duplicate (only the first is
  * matched) and reported through warn (which may be NULL).
  */
-void watchlist_compile(struct watchlist *wl, watchlist_warn_cb warn,
-    void *arg);
+void watchlist_compile(struct watchlist *wl, watchlist_warn_cb warn, void *arg);
 
 /* Distinct patterns in the compiled matcher (for `check`). */
 size_t watchlist_npatterns(const struct watchlist *wl);

@@ -60,7 +60,7 @@ oracle_is_mark(int32_t c)
 	utf8proc_category_t k = utf8proc_category(c);
 
 	return k == UTF8PROC_CATEGORY_MN || k == UTF8PROC_CATEGORY_MC ||
-	    k == UTF8PROC_CATEGORY_ME;
+	       k == UTF8PROC_CATEGORY_ME;
 }
 
 /* Step 3: letters and digits are word characters. */
@@ -87,15 +87,16 @@ oracle_normalise(const char *text, size_t len, int fold, struct oracle_seq *out)
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
 	while (i < len) {
-		n = oracle_decode((const unsigned char *)text + i, len - i, &cp);
+		n = oracle_decode(
+		    (const unsigned char *)text + i, len - i, &cp);
 		if (cp < 0) {
 			oracle_push(out, -1, i, i + n);
 			i += n;
 			continue;
 		}
 		bound = 0;
-		nd = utf8proc_decompose_char(cp, d, 64,
-		    UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &bound);
+		nd = utf8proc_decompose_char(
+		    cp, d, 64, UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &bound);
 		for (j = 0; j < nd; j++) {
 			if (oracle_is_mark(d[j]))
 				continue;
@@ -104,8 +105,8 @@ oracle_normalise(const char *text, size_t len, int fold, struct oracle_seq *out)
 				continue;
 			}
 			bound = 0;
-			nf = utf8proc_decompose_char(d[j], f, 64,
-			    UTF8PROC_CASEFOLD, &bound);
+			nf = utf8proc_decompose_char(
+			    d[j], f, 64, UTF8PROC_CASEFOLD, &bound);
 			for (k = 0; k < nf; k++)
 				oracle_push(out, f[k], i, i + n);
 		}
@@ -170,8 +171,7 @@ oracle_alias_valid(const char *text)
 
 /* Try the pattern at t->v[i]; on a match return the index after it. */
 static size_t
-oracle_try(const struct oracle_pattern *p, const struct oracle_seq *t,
-    size_t i)
+oracle_try(const struct oracle_pattern *p, const struct oracle_seq *t, size_t i)
 {
 	size_t j = i, k;
 
@@ -199,11 +199,11 @@ oracle_try(const struct oracle_pattern *p, const struct oracle_seq *t,
 }
 
 static int
-oracle_pattern_equal(const struct oracle_pattern *a,
-    const struct oracle_pattern *b)
+oracle_pattern_equal(
+    const struct oracle_pattern *a, const struct oracle_pattern *b)
 {
 	return a->n == b->n && a->star == b->star && a->fold == b->fold &&
-	    memcmp(a->el, b->el, a->n * sizeof *a->el) == 0;
+	       memcmp(a->el, b->el, a->n * sizeof *a->el) == 0;
 }
 
 static int
@@ -263,8 +263,8 @@ oracle_scan(const struct oracle_entry *entries, size_t nentries,
 		nn = 0;
 		free(nstart);
 		free(nend);
-		nstart = malloc((folded.n + 1) * (en->nnots + 1) *
-		    sizeof *nstart);
+		nstart =
+		    malloc((folded.n + 1) * (en->nnots + 1) * sizeof *nstart);
 		nend = malloc((folded.n + 1) * (en->nnots + 1) * sizeof *nend);
 		for (b = 0; b < en->nnots; b++) {
 			if (oracle_pattern_make(en->nots[b], 0, &np) != 0) {
@@ -284,7 +284,7 @@ oracle_scan(const struct oracle_entry *entries, size_t nentries,
 		pats = calloc(en->naliases + 1, sizeof *pats);
 		for (a = 0; a < en->naliases; a++) {
 			if (oracle_pattern_make(en->aliases[a].text,
-			    en->aliases[a].exact_case, &pats[a]) != 0) {
+			        en->aliases[a].exact_case, &pats[a]) != 0) {
 				pats[a].n = 0;
 				continue;
 			}
@@ -292,7 +292,7 @@ oracle_scan(const struct oracle_entry *entries, size_t nentries,
 			dup = 0;
 			for (b = 0; b < a && !dup; b++)
 				dup = pats[b].n > 0 &&
-				    oracle_pattern_equal(&pats[a], &pats[b]);
+				      oracle_pattern_equal(&pats[a], &pats[b]);
 			if (dup)
 				continue;
 			t = pats[a].fold ? &folded : &kept;
@@ -311,7 +311,7 @@ oracle_scan(const struct oracle_entry *entries, size_t nentries,
 				covered = 0;
 				for (j = 0; j < nn && !covered; j++)
 					covered = nstart[j] <= v[n].start &&
-					    v[n].end <= nend[j];
+					          v[n].end <= nend[j];
 				if (covered)
 					continue;
 				v[n].word = wordidx[i];

@@ -82,8 +82,8 @@ test_single_words(void **state)
 	add(m, "sirte", 2);
 	match_compile(m);
 	assert_int_equal(match_npatterns(m), 2);
-	assert_string_equal(feed(m, "isis in sirte and isis", &c),
-	    "1/1@0 2/1@2 1/1@4");
+	assert_string_equal(
+	    feed(m, "isis in sirte and isis", &c), "1/1@0 2/1@2 1/1@4");
 	assert_string_equal(feed(m, "isisx sirt", &c), "");
 	match_free(m);
 }
@@ -133,8 +133,8 @@ test_star(void **state)
 	assert_string_equal(feed(m, "beheaded behead beheading behea", &c),
 	    "1/1@0 1/1@1 1/1@2");
 	/* A star word never continues a path: "bombs" is not "bomb". */
-	assert_string_equal(feed(m, "car bombs car bomb", &c),
-	    "2/2@1 2/2@3 4/1@3");
+	assert_string_equal(
+	    feed(m, "car bombs car bomb", &c), "2/2@1 2/2@3 4/1@3");
 	/* Through the failure chain: "x car" then "b..." matches both. */
 	assert_string_equal(feed(m, "x car bomber", &c), "3/3@2 2/2@2");
 	match_free(m);
@@ -202,13 +202,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_words),
-		cmocka_unit_test(test_failure_links),
-		cmocka_unit_test(test_overlap_and_shared_ids),
-		cmocka_unit_test(test_star),
-		cmocka_unit_test(test_star_prefixes),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_single_words),
+	    cmocka_unit_test(test_failure_links),
+	    cmocka_unit_test(test_overlap_and_shared_ids),
+	    cmocka_unit_test(test_star),
+	    cmocka_unit_test(test_star_prefixes),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_many),
 	};
 
 	return cmocka_run_group_tests_name("match", tests, NULL, NULL);

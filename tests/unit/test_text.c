@@ -63,8 +63,8 @@ words_of(const char *s, int exact, char *out, size_t outlen)
 	while (text_scan_next(&ts, &w)) {
 		if (out[0] != '\0')
 			strncat(out, "|", outlen - strlen(out) - 1);
-		strncat(out, exact ? w.exact : w.fold,
-		    outlen - strlen(out) - 1);
+		strncat(
+		    out, exact ? w.exact : w.fold, outlen - strlen(out) - 1);
 	}
 	text_scan_release(&ts);
 }
@@ -77,17 +77,19 @@ test_normalise_examples(void **state)
 	/* The examples of DESIGN.md step 2. */
 	words_of("Tr\xc3\xadpoli", 0, out, sizeof out);
 	assert_string_equal(out, "tripoli");
-	words_of("Stra\xc3\x9f" "e", 0, out, sizeof out);
+	words_of("Stra\xc3\x9f"
+	         "e",
+	    0, out, sizeof out);
 	assert_string_equal(out, "strasse");
-	words_of("\xd8\xb3\xd9\x90\xd8\xb1\xd9\x92\xd8\xaa", 0, out,
-	    sizeof out);
+	words_of(
+	    "\xd8\xb3\xd9\x90\xd8\xb1\xd9\x92\xd8\xaa", 0, out, sizeof out);
 	assert_string_equal(out, "\xd8\xb3\xd8\xb1\xd8\xaa");
 	/* Decomposed input equals precomposed. */
 	words_of("Tri\xcc\x81poli", 0, out, sizeof out);
 	assert_string_equal(out, "tripoli");
 	/* Compatibility forms: ligature, fullwidth, capital sharp s. */
-	words_of("\xef\xac\x81nd \xef\xbc\xa1\xef\xbc\xa2 \xe1\xba\x9e", 0,
-	    out, sizeof out);
+	words_of("\xef\xac\x81nd \xef\xbc\xa1\xef\xbc\xa2 \xe1\xba\x9e", 0, out,
+	    sizeof out);
 	assert_string_equal(out, "find|ab|ss");
 	/* Case kept when exact is asked for, marks still dropped. */
 	words_of("Tr\xc3\xadpoli IS", 1, out, sizeof out);
@@ -101,14 +103,18 @@ test_separators(void **state)
 
 	/* Hyphen, en dash, newline, NBSP, invalid byte all separate. */
 	words_of("al-Qubbah al\xe2\x80\x93Qubbah al\nQubbah "
-		 "a\xc2\xa0" "b c\xff" "d",
+	         "a\xc2\xa0"
+	         "b c\xff"
+	         "d",
 	    0, out, sizeof out);
 	assert_string_equal(out, "al|qubbah|al|qubbah|al|qubbah|a|b|c|d");
 	/* Digits of any script are word characters. */
 	words_of("route 66 \xd9\xa3\xd9\xa4", 0, out, sizeof out);
 	assert_string_equal(out, "route|66|\xd9\xa3\xd9\xa4");
 	/* A lone combining mark vanishes: it neither joins nor splits. */
-	words_of("ab\xcc\x81" "cd", 0, out, sizeof out);
+	words_of("ab\xcc\x81"
+	         "cd",
+	    0, out, sizeof out);
 	assert_string_equal(out, "abcd");
 	/* One code point may give two words: 1/2 is "1", U+2044, "2". */
 	words_of("\xc2\xbd", 0, out, sizeof out);
@@ -120,7 +126,8 @@ test_offsets(void **state)
 {
 	struct text_scan ts;
 	struct text_word w;
-	const char *s = "\xef\xbb\xbf" "Tr\xc3\xadpoli, \xc2\xbd!";
+	const char *s = "\xef\xbb\xbf"
+	                "Tr\xc3\xadpoli, \xc2\xbd!";
 
 	text_scan_init(&ts, s, strlen(s), 0);
 	assert_int_equal(text_scan_next(&ts, &w), 1);
@@ -180,7 +187,7 @@ test_fold_keeps_word_class(void **state)
 				if (text_is_word(one[j]) !=
 				    text_is_word(kept[i]))
 					fail_msg("U+%04X folds across word "
-						 "classes",
+					         "classes",
 					    cp);
 			}
 		}
@@ -191,13 +198,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode_valid),
-		cmocka_unit_test(test_decode_invalid),
-		cmocka_unit_test(test_normalise_examples),
-		cmocka_unit_test(test_separators),
-		cmocka_unit_test(test_offsets),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_fold_keeps_word_class),
+	    cmocka_unit_test(test_decode_valid),
+	    cmocka_unit_test(test_decode_invalid),
+	    cmocka_unit_test(test_normalise_examples),
+	    cmocka_unit_test(test_separators),
+	    cmocka_unit_test(test_offsets),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_fold_keeps_word_class),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);

@@ -66,11 +66,12 @@ test_basic_and_boundaries(void **state)
 	assert_string_equal(scan(wl, "ISIS in Sirte", out, sizeof out),
 	    "isis:0@0-4 sirte:0@8-13");
 	/* Never inside a longer word, on either side. */
-	assert_string_equal(scan(wl, "crisis Sirtes xISIS Sirt.", out,
-	    sizeof out), "sirte:1@20-24");
+	assert_string_equal(
+	    scan(wl, "crisis Sirtes xISIS Sirt.", out, sizeof out),
+	    "sirte:1@20-24");
 	/* A phrase matches across any separator run. */
-	assert_string_equal(scan(wl, "the islamic\n -- state", out,
-	    sizeof out), "isis:1@4-21");
+	assert_string_equal(
+	    scan(wl, "the islamic\n -- state", out, sizeof out), "isis:1@4-21");
 	assert_string_equal(scan(wl, "IslamicState", out, sizeof out), "");
 	watchlist_free(wl);
 }
@@ -83,9 +84,10 @@ test_separator_runs(void **state)
 
 	entry(wl, "qubbah", "al-Qubbah");
 	watchlist_compile(wl, NULL, NULL);
-	assert_string_equal(scan(wl, "al Qubbah|al\xe2\x80\x93Qubbah|al\n"
-				     "Qubbah|alQubbah",
-				out, sizeof out),
+	assert_string_equal(scan(wl,
+	                        "al Qubbah|al\xe2\x80\x93Qubbah|al\n"
+	                        "Qubbah|alQubbah",
+	                        out, sizeof out),
 	    "qubbah:0@0-9 qubbah:0@10-21 qubbah:0@22-31");
 	watchlist_free(wl);
 }
@@ -98,12 +100,15 @@ test_diacritics_and_scripts(void **state)
 
 	entry(wl, "tripoli", "Tripoli");
 	entry(wl, "sirte", "\xd8\xb3\xd8\xb1\xd8\xaa");
-	entry(wl, "strasse", "Stra\xc3\x9f" "e");
+	entry(wl, "strasse",
+	    "Stra\xc3\x9f"
+	    "e");
 	watchlist_compile(wl, NULL, NULL);
 	/* Trípoli, سِرْت with marks, STRASSE. */
-	assert_string_equal(scan(wl, "Tr\xc3\xadpoli \xd8\xb3\xd9\x90\xd8\xb1"
-				     "\xd9\x92\xd8\xaa STRASSE",
-				out, sizeof out),
+	assert_string_equal(scan(wl,
+	                        "Tr\xc3\xadpoli \xd8\xb3\xd9\x90\xd8\xb1"
+	                        "\xd9\x92\xd8\xaa STRASSE",
+	                        out, sizeof out),
 	    "tripoli:0@0-8 sirte:0@9-19 strasse:0@20-27");
 	watchlist_free(wl);
 }
@@ -117,12 +122,13 @@ test_star(void **state)
 	entry(wl, "behead", "behead*");
 	entry(wl, "bomb", "car bomb*");
 	watchlist_compile(wl, NULL, NULL);
-	assert_string_equal(scan(wl, "beheaded, beheading; behead. beheaX "
-				     "beheadX",
-				out, sizeof out),
+	assert_string_equal(scan(wl,
+	                        "beheaded, beheading; behead. beheaX "
+	                        "beheadX",
+	                        out, sizeof out),
 	    "behead:0@0-8 behead:0@10-19 behead:0@21-27 behead:0@36-43");
-	assert_string_equal(scan(wl, "car-bombings xcar bomb", out,
-				sizeof out), "bomb:0@0-12");
+	assert_string_equal(
+	    scan(wl, "car-bombings xcar bomb", out, sizeof out), "bomb:0@0-12");
 	watchlist_free(wl);
 }
 
@@ -149,13 +155,13 @@ test_not(void **state)
 	char out[1024], *cause = NULL;
 
 	e = entry(wl, "isis", "Isis");
-	assert_int_equal(watchlist_entry_add_not(e, "Isis River", 1, &cause),
-	    0);
+	assert_int_equal(
+	    watchlist_entry_add_not(e, "Isis River", 1, &cause), 0);
 	entry(wl, "river", "River");
 	watchlist_compile(wl, NULL, NULL);
 	/* The phrase hides the entry's own hit, not other entries' hits. */
-	assert_string_equal(scan(wl, "the Isis River and Isis", out,
-				sizeof out),
+	assert_string_equal(
+	    scan(wl, "the Isis River and Isis", out, sizeof out),
 	    "river:0@9-14 isis:0@19-23");
 	watchlist_free(wl);
 }
@@ -215,12 +221,12 @@ test_bad_aliases(void **state)
 
 	e = watchlist_add_entry(wl, WATCHLIST_PLACE, "x", "t", 1);
 	assert_null(watchlist_add_entry(wl, WATCHLIST_TERM, "x", "t", 2));
-	assert_int_equal(watchlist_entry_add_alias(e, " -- ", 0, 1, &cause),
-	    -1);
+	assert_int_equal(
+	    watchlist_entry_add_alias(e, " -- ", 0, 1, &cause), -1);
 	assert_non_null(strstr(cause, "no letters or digits"));
 	free(cause);
-	assert_int_equal(watchlist_entry_add_alias(e, "foo *", 0, 1, &cause),
-	    -1);
+	assert_int_equal(
+	    watchlist_entry_add_alias(e, "foo *", 0, 1, &cause), -1);
 	assert_non_null(strstr(cause, "'*' must follow"));
 	free(cause);
 	memset(big, 'a', sizeof big - 1);
@@ -228,9 +234,8 @@ test_bad_aliases(void **state)
 	assert_int_equal(watchlist_entry_add_alias(e, big, 0, 1, &cause), -1);
 	free(cause);
 	/* A decomposed accent before '*' still ends a word. */
-	assert_int_equal(watchlist_entry_add_alias(e, "e\xcc\x81*", 0, 1,
-			     &cause),
-	    0);
+	assert_int_equal(
+	    watchlist_entry_add_alias(e, "e\xcc\x81*", 0, 1, &cause), 0);
 	watchlist_free(wl);
 }
 
@@ -266,14 +271,13 @@ test_large(void **state)
 		snprintf(id, sizeof id, "p%d", i);
 		e = watchlist_add_entry(wl, WATCHLIST_PLACE, id, "t", 1);
 		snprintf(alias, sizeof alias, "Place %d", i);
-		assert_int_equal(watchlist_entry_add_alias(e, alias, 0, 1,
-				     &cause),
-		    0);
+		assert_int_equal(
+		    watchlist_entry_add_alias(e, alias, 0, 1, &cause), 0);
 	}
 	watchlist_compile(wl, NULL, NULL);
 	assert_int_equal(watchlist_npatterns(wl), 150000);
-	assert_string_equal(scan(wl, "place 149999 and place 7x place 7",
-				out, sizeof out),
+	assert_string_equal(
+	    scan(wl, "place 149999 and place 7x place 7", out, sizeof out),
 	    "p149999:0@0-12 p7:0@26-33");
 	watchlist_free(wl);
 }
@@ -284,37 +288,48 @@ test_large(void **state)
  * accents, compatibility forms), so texts hit aliases in many spellings.
  */
 static const char *const pieces[][4] = {
-	{"a", "A", "\xef\xbd\x81", NULL},                /* fullwidth a */
-	{"s", "S", NULL},
-	{"i", "I", NULL},
-	{"t", "T", NULL},
-	{"e", "E", NULL},
-	{"r", "R", NULL},
-	{"\xc3\xa9", "\xc3\x89", "e\xcc\x81", "E\xcc\x81"}, /* é */
-	{"\xc3\x9f", "\xe1\xba\x9e", "ss", "SS"},         /* ß */
-	{"\xef\xac\x81", "fi", "FI", NULL},               /* ﬁ */
-	{"\xc4\xb0", "I\xcc\x87", NULL},                  /* İ */
-	{"\xc4\xb1", NULL},                               /* ı */
-	{"\xcf\x83", "\xce\xa3", NULL},                   /* σ */
-	{"\xcf\x82", NULL},                               /* ς */
-	{"\xd8\xb3", "\xd8\xb3\xd9\x90", NULL},           /* س, with kasra */
-	{"\xd8\xb1", "\xd8\xb1\xd9\x92", NULL},           /* ر, with sukun */
-	{"\xd8\xaa", NULL},                               /* ت */
-	{"\xed\x95\x9c", NULL},                           /* Hangul han */
-	{"\xd9\xa3", NULL},                               /* Arabic-Indic 3 */
-	{"7", "\xef\xbc\x97", NULL},                      /* fullwidth 7 */
-	{"\xc7\x85", "\xc7\x84", "\xc7\x86", "D\xc5\xbe"}, /* Ǆ digraphs */
-	{"\xd0\xb6", "\xd0\x96", NULL},                   /* ж */
-	{"\xce\x90", "\xce\xb9\xcc\x88\xcc\x81", NULL},   /* ΐ */
-	{"\xe1\xbe\xb3", "\xe1\xbe\xbc", NULL},           /* ᾳ, ᾼ */
-	{"\xc2\xbd", NULL},                               /* ½: 1, sep, 2 */
-	{"\xcc\x88", NULL},                               /* a lone mark */
+    {"a", "A", "\xef\xbd\x81", NULL}, /* fullwidth a */
+    {"s", "S", NULL}, {"i", "I", NULL}, {"t", "T", NULL}, {"e", "E", NULL},
+    {"r", "R", NULL},
+    {"\xc3\xa9", "\xc3\x89", "e\xcc\x81", "E\xcc\x81"}, /* é */
+    {"\xc3\x9f", "\xe1\xba\x9e", "ss", "SS"},           /* ß */
+    {"\xef\xac\x81", "fi", "FI", NULL},                 /* ﬁ */
+    {"\xc4\xb0", "I\xcc\x87", NULL},                    /* İ */
+    {"\xc4\xb1", NULL},                                 /* ı */
+    {"\xcf\x83", "\xce\xa3", NULL},                     /* σ */
+    {"\xcf\x82", NULL},                                 /* ς */
+    {"\xd8\xb3", "\xd8\xb3\xd9\x90", NULL},             /* س, with kasra */
+    {"\xd8\xb1", "\xd8\xb1\xd9\x92", NULL},             /* ر, with sukun */
+    {"\xd8\xaa", NULL},                                 /* ت */
+    {"\xed\x95\x9c", NULL},                             /* Hangul han */
+    {"\xd9\xa3", NULL},                                 /* Arabic-Indic 3 */
+    {"7", "\xef\xbc\x97", NULL},                        /* fullwidth 7 */
+    {"\xc7\x85", "\xc7\x84", "\xc7\x86", "D\xc5\xbe"},  /* Ǆ digraphs */
+    {"\xd0\xb6", "\xd0\x96", NULL},                     /* ж */
+    {"\xce\x90", "\xce\xb9\xcc\x88\xcc\x81", NULL},     /* ΐ */
+    {"\xe1\xbe\xb3", "\xe1\xbe\xbc", NULL},             /* ᾳ, ᾼ */
+    {"\xc2\xbd", NULL},                                 /* ½: 1, sep, 2 */
+    {"\xcc\x88", NULL},                                 /* a lone mark */
 };
 #define NPIECES (sizeof pieces / sizeof pieces[0])
 
 static const char *const seps[] = {
-	" ", " ", " ", "-", "\n", "\xc2\xa0", "\xe2\x80\x93", ", ", ".",
-	"\xff", "\xe2\x82", "\xe2\x80\x8d", "'", "*", "\xef\xbb\xbf", "  ",
+    " ",
+    " ",
+    " ",
+    "-",
+    "\n",
+    "\xc2\xa0",
+    "\xe2\x80\x93",
+    ", ",
+    ".",
+    "\xff",
+    "\xe2\x82",
+    "\xe2\x80\x8d",
+    "'",
+    "*",
+    "\xef\xbb\xbf",
+    "  ",
 };
 #define NSEPS (sizeof seps / sizeof seps[0])
 
@@ -412,8 +427,8 @@ diff_once(unsigned iter)
 			a[0] = '\0';
 			nw = 1 + (int)rng(3);
 			while (nw-- > 0) {
-				word_render(&vocab[rng((unsigned)nvocab)], a,
-				    256, 1);
+				word_render(
+				    &vocab[rng((unsigned)nvocab)], a, 256, 1);
 				if (nw > 0)
 					strncat(a, seps[rng(NSEPS)],
 					    255 - strlen(a));
@@ -422,12 +437,11 @@ diff_once(unsigned iter)
 				strncat(a, "*", 255 - strlen(a));
 			exact = rng(5) == 0;
 			cause = NULL;
-			valid = watchlist_entry_add_alias(e, a, exact, 1,
-			    &cause) == 0;
+			valid = watchlist_entry_add_alias(
+			            e, a, exact, 1, &cause) == 0;
 			free(cause);
 			if (valid != oracle_alias_valid(a)) {
-				print_escaped("validity differs for alias",
-				    a);
+				print_escaped("validity differs for alias", a);
 				ok = 0;
 			}
 			if (!valid)
@@ -438,11 +452,11 @@ diff_once(unsigned iter)
 		}
 		if (rng(3) == 0) {
 			ntext[k][0] = '\0';
-			word_render(&vocab[rng((unsigned)nvocab)], ntext[k],
-			    256, 1);
+			word_render(
+			    &vocab[rng((unsigned)nvocab)], ntext[k], 256, 1);
 			strncat(ntext[k], " ", 255 - strlen(ntext[k]));
-			word_render(&vocab[rng((unsigned)nvocab)], ntext[k],
-			    256, 1);
+			word_render(
+			    &vocab[rng((unsigned)nvocab)], ntext[k], 256, 1);
 			cause = NULL;
 			if (watchlist_entry_add_not(e, ntext[k], 1, &cause) ==
 			    0) {
@@ -459,8 +473,8 @@ diff_once(unsigned iter)
 		strcat(text, "\xef\xbb\xbf");
 	nw = (int)rng(40);
 	for (k = 0; k < nw; k++) {
-		word_render(&vocab[rng((unsigned)nvocab)], text, sizeof text,
-		    1);
+		word_render(
+		    &vocab[rng((unsigned)nvocab)], text, sizeof text, 1);
 		if (rng(8) == 0)
 			word_render(&vocab[rng((unsigned)nvocab)], text,
 			    sizeof text, 1);
@@ -475,8 +489,8 @@ diff_once(unsigned iter)
 	for (i = 0; i < noh; i++) {
 		diff_hits++;
 		diff_case_hits += oa[oh[i].entry][oh[i].alias].exact_case;
-		diff_star_hits += strchr(oa[oh[i].entry][oh[i].alias].text,
-		    '*') != NULL;
+		diff_star_hits +=
+		    strchr(oa[oh[i].entry][oh[i].alias].text, '*') != NULL;
 	}
 	for (i = 0; ok && i < noh; i++) {
 		if (oh[i].entry != h.v[i].entry ||
@@ -489,8 +503,8 @@ diff_once(unsigned iter)
 		fprintf(stderr, "iteration %u differs\n", iter);
 		for (k = 0; k < ne; k++) {
 			for (j = 0; j < (int)oe[k].naliases; j++) {
-				fprintf(stderr, "e%d alias %d (case %d) ", k,
-				    j, oa[k][j].exact_case);
+				fprintf(stderr, "e%d alias %d (case %d) ", k, j,
+				    oa[k][j].exact_case);
 				print_escaped("", oa[k][j].text);
 			}
 			if (oe[k].nnots)
@@ -539,18 +553,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic_and_boundaries),
-		cmocka_unit_test(test_separator_runs),
-		cmocka_unit_test(test_diacritics_and_scripts),
-		cmocka_unit_test(test_star),
-		cmocka_unit_test(test_match_case),
-		cmocka_unit_test(test_not),
-		cmocka_unit_test(test_overlaps),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_bad_aliases),
-		cmocka_unit_test(test_word_index),
-		cmocka_unit_test(test_large),
-		cmocka_unit_test(test_differential),
+	    cmocka_unit_test(test_basic_and_boundaries),
+	    cmocka_unit_test(test_separator_runs),
+	    cmocka_unit_test(test_diacritics_and_scripts),
+	    cmocka_unit_test(test_star),
+	    cmocka_unit_test(test_match_case),
+	    cmocka_unit_test(test_not),
+	    cmocka_unit_test(test_overlaps),
+	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_bad_aliases),
+	    cmocka_unit_test(test_word_index),
+	    cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_differential),
 	};
 
 	return cmocka_run_group_tests_name("watchlist", tests, NULL, NULL);
