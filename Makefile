@@ -97,6 +97,15 @@ HELPER_OBJS	= $(TEST_HELPERS:%.c=$(BUILD)/%.o)
 UNIT_BINS	= $(UNIT_TESTS:%=$(BUILD)/%)
 PROG		= $(BUILD)/watchlistd
 
+# Objects depend on a stamp holding the compile command, rewritten only when
+# the command changes: `make SYSCONFDIR=...` or new CFLAGS rebuild everything.
+FLAGS_STAMP	= $(BUILD)/flags
+FLAGS_NOW	= $(CC) $(CFLAGS) $(TEST_CFLAGS) $(LDFLAGS)
+ifneq ($(strip $(FLAGS_NOW)),$(strip $(file <$(FLAGS_STAMP))))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(FLAGS_NOW))
+endif
+
 ifeq ($(V),1)
 Q		=
 else
@@ -112,12 +121,12 @@ $(PROG): $(OBJS) $(MAIN_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.c
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<

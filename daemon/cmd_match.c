@@ -32,6 +32,7 @@ struct cmd_match {
 	int nsources; /* for grep -c's "name:count" with several */
 	struct buf out;
 	struct buf tmp;
+	struct buf name; /* the source's name, escaped */
 	struct watchlist_hits hits;
 };
 
@@ -46,7 +47,8 @@ cmd_match_usage(FILE *fp)
 	    "none, 2 on error.\n"
 	    "\n"
 	    "  --json     one JSON object per line: hits, then rules\n"
-	    "  --count    the number of hits per source\n");
+	    "  --count    the number of hits per source\n"
+	    "  --help     this help\n");
 }
 
 /* The alias as the user wrote it, '*' included. */
@@ -60,41 +62,45 @@ cmd_match_alias(struct buf *b, const struct watchlist_alias *a)
 
 /*
  * Append up to WL_CONTEXT_CHARS characters of context on each side of the
- * hit, on one line, with the hit in brackets.
+ * hit, on one line, with the hit in brackets.  The text is a stranger's:
+ * control characters are escaped.  from is where the text may begin (after
+ * a BOM).
  */
 static void
-cmd_match_context(
-    struct buf *b, const char *text, size_t len, size_t start, size_t end)
+cmd_match_context(struct buf *b, const char *text, size_t len, size_t from,
+    size_t start, size_t end)
 {
-	size_t from = start, to = end, i;
+	size_t lo = start, hi = end;
 	int n;
 	int32_t cp;
 
 	/* Step back over whole code points (continuation bytes 10xxxxxx). */
-	for (n = 0; n < WL_CONTEXT_CHARS && from > 0; n++) {
-		from--;
-		while (from > 0 && ((unsigned char)text[from] & 0xc0) == 0x80)
-			from--;
+	for (n = 0; n < WL_CONTEXT_CHARS && lo > from; n++) {
+		lo--;
+		while (lo > from && ((unsigned char)text[lo] & 0xc0) == 0x80)
+			lo--;
 	}
-	for (n = 0; n < WL_CONTEXT_CHARS && to < len; n++)
-		to += text_utf8_decode(text + to, len - to, &cp);
+	for (n = 0; n < WL_CONTEXT_CHARS && hi < len; n++)
+		hi += text_utf8_decode(text + hi, len - hi, &cp);
 
-	if (from > 0)
+	if (lo > from)
 		buf_add_str(b, "...");
-	for (i = from; i < to; i++) {
-		if (i == start)
-			buf_add_byte(b, '[');
-		if (i == end)
-			buf_add_byte(b, ']');
-		if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
-			buf_add_byte(b, ' ');
-		else
-			buf_add_byte(b, text[i]);
-	}
-	if (to == end)
-		buf_add_byte(b, ']');
-	if (to < len)
+	text_escape(b, text + lo, start - lo, TEXT_ESCAPE_SPACE);
+	buf_add_byte(b, '[');
+	text_escape(b, text + start, end - start, TEXT_ESCAPE_SPACE);
+	buf_add_byte(b, ']');
+	text_escape(b, text + end, hi - end, TEXT_ESCAPE_SPACE);
+	if (hi < len)
 		buf_add_str(b, "...");
+}
+
+/* Where the text starts: a leading BOM is not part of line 1. */
+static size_t
+cmd_match_text_start(const struct doc *d)
+{
+	if (d->textlen >= 3 && memcmp(d->text, "\xef\xbb\xbf", 3) == 0)
+		return 3;
+	return 0;
 }
 
 static void
@@ -103,13 +109,15 @@ cmd_match_hits_human(struct cmd_match *cm, const struct doc *d)
 	const struct watchlist_hits *h = &cm->hits;
 	const struct watchlist_entry *e;
 	const struct watchlist_hit *hit;
-	size_t i, pos = 0, line = 1, col = 1;
+	size_t i, from = cmd_match_text_start(d), pos = from, line = 1, col = 1;
 	int32_t cp;
 
+	buf_reset(&cm->name);
+	text_escape(&cm->name, d->name, strlen(d->name), 0);
 	if (d->format == DOC_HTML)
 		printf("%s: HTML: line:column refer to the extracted text "
 		       "(see watchlistd parse)\n",
-		    d->name);
+		    cm->name.data);
 	for (i = 0; i < h->n; i++) {
 		hit = &h->v[i];
 		e = watchlist_entry(cm->cf->wl, hit->entry);
@@ -124,12 +132,14 @@ cmd_match_hits_human(struct cmd_match *cm, const struct doc *d)
 				col++;
 		}
 		buf_reset(&cm->out);
-		buf_printf(&cm->out, "%s:%zu:%zu: %s (%s) \"", d->name, line,
-		    col, e->id, watchlist_kind_name(e->kind));
-		cmd_match_alias(&cm->out, &e->aliases[hit->alias]);
+		buf_printf(&cm->out, "%s:%zu:%zu: %s (%s) \"", cm->name.data,
+		    line, col, e->id, watchlist_kind_name(e->kind));
+		buf_reset(&cm->tmp);
+		cmd_match_alias(&cm->tmp, &e->aliases[hit->alias]);
+		text_escape(&cm->out, cm->tmp.data, cm->tmp.len, 0);
 		buf_add_str(&cm->out, "\": ");
 		cmd_match_context(
-		    &cm->out, d->text, d->textlen, hit->start, hit->end);
+		    &cm->out, d->text, d->textlen, from, hit->start, hit->end);
 		buf_add_byte(&cm->out, '\n');
 		fwrite(cm->out.data, 1, cm->out.len, stdout);
 	}
@@ -196,11 +206,13 @@ cmd_match_rule(struct cmd_match *cm, const struct doc *d, const struct rule *r,
 		}
 		buf_add_str(&cm->out, "]}\n");
 	} else {
-		buf_printf(&cm->out, "%s: rule %s fired (%s):", d->name, r->id,
+		text_escape(&cm->out, d->name, strlen(d->name), 0);
+		buf_printf(&cm->out, ": rule %s fired (%s)", r->id,
 		    rule_severity_name(r->severity));
+		/* A rule that holds through NOT alone has no entries. */
 		for (i = 0; i < nentries; i++) {
 			e = watchlist_entry(cm->cf->wl, entries[i]);
-			buf_printf(&cm->out, "%s %s", i > 0 ? "," : "", e->id);
+			buf_printf(&cm->out, "%s %s", i > 0 ? "," : ":", e->id);
 		}
 		buf_add_byte(&cm->out, '\n');
 	}
@@ -230,9 +242,11 @@ cmd_match_source(struct cmd_match *cm, const char *path)
 		cmd_match_hits_human(cm, d);
 	else if (cm->output == CMD_MATCH_JSON)
 		cmd_match_hits_json(cm, d);
-	else if (cm->nsources > 1)
-		printf("%s:%zu\n", d->name, cm->hits.n);
-	else
+	else if (cm->nsources > 1) {
+		buf_reset(&cm->name);
+		text_escape(&cm->name, d->name, strlen(d->name), 0);
+		printf("%s:%zu\n", cm->name.data, cm->hits.n);
+	} else
 		printf("%zu\n", cm->hits.n);
 
 	in = rule_input_new(cm->cf->wl, &cm->hits);
@@ -300,6 +314,7 @@ cmd_match(const char *config_path, int argc, char **argv)
 	}
 	buf_init(&cm.out);
 	buf_init(&cm.tmp);
+	buf_init(&cm.name);
 	watchlist_hits_init(&cm.hits);
 	for (i = 0; i < cm.nsources; i++) {
 		r = cmd_match_source(&cm, sources[i]);
@@ -312,6 +327,7 @@ cmd_match(const char *config_path, int argc, char **argv)
 	watchlist_hits_release(&cm.hits);
 	buf_release(&cm.out);
 	buf_release(&cm.tmp);
+	buf_release(&cm.name);
 	config_free(cm.cf);
 	if (failed)
 		return 2;

@@ -13,6 +13,7 @@
 #include "doc.h"
 #include "json.h"
 #include "options.h"
+#include "text.h"
 
 static const char cmd_parse_usage[] =
     "usage: watchlistd parse [--json] FILE...|-\n"
@@ -50,24 +51,35 @@ cmd_parse_json(const struct doc *d, struct buf *b)
 	buf_add_str(b, "}\n");
 }
 
+/* Append "label" and a document's field, escaped: it is a stranger's. */
+static void
+cmd_parse_field(struct buf *b, const char *label, const char *value)
+{
+	if (value == NULL)
+		return;
+	buf_add_str(b, label);
+	text_escape(b, value, strlen(value), 0);
+	buf_add_byte(b, '\n');
+}
+
+/* The human form; control characters in the document are escaped. */
 static void
 cmd_parse_human(const struct doc *d, struct buf *b, int first)
 {
 	if (!first)
 		buf_add_byte(b, '\n');
-	buf_printf(b, "== %s (%s, %zu bytes", d->name,
-	    doc_format_name(d->format), d->rawlen);
+	buf_add_str(b, "== ");
+	text_escape(b, d->name, strlen(d->name), 0);
+	buf_printf(b, " (%s, %zu bytes", doc_format_name(d->format),
+	    d->rawlen);
 	if (d->format != DOC_TEXT)
 		buf_printf(b, "; text %zu bytes", d->textlen);
 	buf_add_str(b, ")\n");
-	if (d->title != NULL)
-		buf_printf(b, "title: %s\n", d->title);
-	if (d->link != NULL)
-		buf_printf(b, "link: %s\n", d->link);
-	if (d->published != NULL)
-		buf_printf(b, "published: %s\n", d->published);
+	cmd_parse_field(b, "title: ", d->title);
+	cmd_parse_field(b, "link: ", d->link);
+	cmd_parse_field(b, "published: ", d->published);
 	buf_add_byte(b, '\n');
-	buf_add(b, d->text, d->textlen);
+	text_escape(b, d->text, d->textlen, TEXT_ESCAPE_KEEP_NL);
 	if (d->textlen > 0 && d->text[d->textlen - 1] != '\n')
 		buf_add_byte(b, '\n');
 }

@@ -87,6 +87,40 @@ text_utf8_count(const char *s, size_t n)
 	return count;
 }
 
+/* Characters that reorder or hide what a terminal shows (Trojan Source). */
+static int
+text_is_bidi_control(int32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void
+text_escape(struct buf *b, const char *s, size_t n, int flags)
+{
+	size_t i = 0, len;
+	int32_t cp;
+
+	while (i < n) {
+		len = text_utf8_decode(s + i, n - i, &cp);
+		if (cp == '\t' || cp == '\n' || cp == '\r') {
+			if (flags & TEXT_ESCAPE_SPACE)
+				buf_add_byte(b, ' ');
+			else if ((flags & TEXT_ESCAPE_KEEP_NL) && cp != '\r')
+				buf_add_byte(b, (char)cp);
+			else
+				buf_printf(b, "\\x%02x", (unsigned)cp);
+		} else if (cp < 0)
+			buf_printf(b, "\\x%02x", (unsigned char)s[i]);
+		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+		         text_is_bidi_control(cp))
+			buf_printf(b, "\\u{%04x}", (unsigned)cp);
+		else
+			buf_add(b, s + i, len);
+		i += len;
+	}
+}
+
 int
 text_is_word(int32_t cp)
 {

@@ -2,8 +2,8 @@
  * Logging in the OpenBSD daemons' manner: log_warn() appends strerror(errno),
  * log_warnx() does not; fatal() and fatalx() log and exit(1).
  *
- * Messages go to stderr.  Under systemd (JOURNAL_STREAM set) or when asked,
- * each line starts with a "<N>" priority so that journald keeps the level.
+ * Messages go to stderr.  Under systemd (JOURNAL_STREAM set) each line
+ * starts with a "<N>" priority so that journald keeps the level.
  */
 #ifndef WATCHLISTD_LOG_H
 #define WATCHLISTD_LOG_H

@@ -14,7 +14,7 @@
 #define WATCHLISTD_CONFIG "/etc/watchlistd/watchlistd.ini"
 #endif
 
-/* Default for [daemon] max_document_size. */
+/* The largest file `parse` reads; it runs without a configuration. */
 #ifndef WL_MAX_DOCUMENT_SIZE
 #define WL_MAX_DOCUMENT_SIZE (8 * 1024 * 1024)
 #endif

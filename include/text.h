@@ -39,6 +39,17 @@ int text_norm_cp(int32_t cp, int fold, int32_t *out);
 /* Letters (L*) and digits (N*) are word characters. */
 int text_is_word(int32_t cp);
 
+/*
+ * Append s[0..n) to b made safe for a terminal or a log line: control
+ * characters (C0, DEL, C1), bidirectional controls and bytes that are not
+ * UTF-8 become \xHH or \u{HHHH}.  Tab, newline and CR become one space with
+ * TEXT_ESCAPE_SPACE, tab and newline are kept with TEXT_ESCAPE_KEEP_NL, and
+ * they are escaped otherwise.
+ */
+#define TEXT_ESCAPE_SPACE   0x1
+#define TEXT_ESCAPE_KEEP_NL 0x2
+void text_escape(struct buf *b, const char *s, size_t n, int flags);
+
 /* The number of code points in s[0..n), invalid bytes counting one each. */
 size_t text_utf8_count(const char *s, size_t n);
 
