@@ -3,7 +3,7 @@
 # make               build build/watchlistd
 # make test          every test, then again under ASan + UBSan (build/san/)
 # make demo          run `watchlistd match` with etc/ over the sample articles
-# make install       binary, man pages, example configuration
+# make install       binary, man pages, example configuration, systemd files
 # make V=1           show the full commands
 #
 # CC, CFLAGS (appended to ours), LDFLAGS, PKG_CONFIG, PREFIX and DESTDIR are
@@ -31,7 +31,7 @@ endif
 
 # Libraries the program links.  libevent, libcurl and expat are here from the
 # start so that one dependency check covers the whole daemon.
-PKGS		= libutf8proc inih expat libevent libcurl
+PKGS		= libutf8proc inih expat libevent libcurl libcrypto
 TEST_PKGS	= cmocka
 
 WARNINGS	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -55,25 +55,34 @@ override CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARNINGS) $(SANFLAGS) \
 		  -DWATCHLISTD_CONFIG='"$(SYSCONFDIR)/watchlistd/watchlistd.ini"' \
 		  $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 override LDFLAGS := $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
-LIBS		= $(PKG_LIBS) -lm
+LIBS		= $(PKG_LIBS) -lpthread -lm
 
 # The daemon's sources, one concern each.  main.c is kept apart so that the
 # unit tests link everything else.
 SRCS		= \
+	daemon/alert.c \
 	daemon/buf.c \
 	daemon/cmd_check.c \
 	daemon/cmd_match.c \
 	daemon/cmd_parse.c \
 	daemon/config.c \
+	daemon/daemon.c \
 	daemon/doc.c \
+	daemon/eml.c \
 	daemon/entities.c \
 	daemon/html.c \
+	daemon/http.c \
+	daemon/inbox.c \
 	daemon/json.c \
 	daemon/log.c \
 	daemon/match.c \
+	daemon/notify.c \
+	daemon/pipeline.c \
 	daemon/rule.c \
+	daemon/spool.c \
 	daemon/text.c \
 	daemon/watchlist.c \
+	daemon/webhook.c \
 	daemon/xmalloc.c
 
 MAIN		= daemon/main.c
@@ -84,7 +93,9 @@ UNIT_TESTS	= \
 	tests/unit/test_html \
 	tests/unit/test_json \
 	tests/unit/test_match \
+	tests/unit/test_notify \
 	tests/unit/test_rule \
+	tests/unit/test_spool \
 	tests/unit/test_text \
 	tests/unit/test_watchlist
 
@@ -167,10 +178,18 @@ demo: deps
 	@$(SUBMAKE) $(PROG)
 	@tools/demo $(PROG)
 
+# systemd looks for units, sysusers.d and tmpfiles.d only in its own
+# directories, whatever PREFIX is; Debian 12 keeps units in /lib.
+SYSTEMDUNITDIR	?= /lib/systemd/system
+SYSUSERSDIR	?= /usr/lib/sysusers.d
+TMPFILESDIR	?= /usr/lib/tmpfiles.d
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/watchlistd/watchlists.d
+		$(DESTDIR)$(SYSCONFDIR)/watchlistd/watchlists.d \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/watchlistd
 	install -m 644 docs/watchlistd.8 $(DESTDIR)$(MANDIR)/man8/watchlistd.8
 	install -m 644 docs/watchlistd.ini.5 \
@@ -180,11 +199,24 @@ install: all
 		if [ -e "$$t" ]; then echo "  keep    $$t (exists)"; \
 		else install -m 644 "$$f" "$$t"; fi; \
 	done
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		systemd/watchlistd.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/watchlistd.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/watchlistd.service
+	install -m 644 systemd/watchlistd.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/watchlistd.conf
+	install -m 644 systemd/watchlistd.tmpfiles \
+		$(DESTDIR)$(TMPFILESDIR)/watchlistd.conf
+	@echo "  then    systemd-sysusers; systemd-tmpfiles --create;" \
+		"systemctl daemon-reload"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/watchlistd \
 		$(DESTDIR)$(MANDIR)/man8/watchlistd.8 \
-		$(DESTDIR)$(MANDIR)/man5/watchlistd.ini.5
+		$(DESTDIR)$(MANDIR)/man5/watchlistd.ini.5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/watchlistd.service \
+		$(DESTDIR)$(SYSUSERSDIR)/watchlistd.conf \
+		$(DESTDIR)$(TMPFILESDIR)/watchlistd.conf
 
 clean:
 	rm -rf build

@@ -20,7 +20,8 @@ static const char cmd_parse_usage[] =
     "\n"
     "Show the text extracted from each file (\"-\" is standard input):\n"
     "HTML (.html, .htm) is reduced to its visible text, with its title,\n"
-    "canonical link and publication time; anything else is plain text.\n"
+    "canonical link and publication time; e-mail (.eml) to its subject and\n"
+    "body text, with its sender and date; anything else is plain text.\n"
     "\n"
     "  --json    one JSON object per file and line\n"
     "  --help    show this help\n";
@@ -46,6 +47,14 @@ cmd_parse_json(const struct doc *d, struct buf *b)
 		buf_add_byte(b, ',');
 		json_add_kv_cstring(b, "published", d->published);
 	}
+	if (d->from != NULL) {
+		buf_add_byte(b, ',');
+		json_add_kv_cstring(b, "from", d->from);
+	}
+	if (d->date != NULL) {
+		buf_add_byte(b, ',');
+		json_add_kv_cstring(b, "date", d->date);
+	}
 	buf_add_byte(b, ',');
 	json_add_kv_string(b, "text", d->text, d->textlen);
 	buf_add_str(b, "}\n");
@@ -70,14 +79,15 @@ cmd_parse_human(const struct doc *d, struct buf *b, int first)
 		buf_add_byte(b, '\n');
 	buf_add_str(b, "== ");
 	text_escape(b, d->name, strlen(d->name), 0);
-	buf_printf(b, " (%s, %zu bytes", doc_format_name(d->format),
-	    d->rawlen);
+	buf_printf(b, " (%s, %zu bytes", doc_format_name(d->format), d->rawlen);
 	if (d->format != DOC_TEXT)
 		buf_printf(b, "; text %zu bytes", d->textlen);
 	buf_add_str(b, ")\n");
 	cmd_parse_field(b, "title: ", d->title);
 	cmd_parse_field(b, "link: ", d->link);
 	cmd_parse_field(b, "published: ", d->published);
+	cmd_parse_field(b, "from: ", d->from);
+	cmd_parse_field(b, "date: ", d->date);
 	buf_add_byte(b, '\n');
 	text_escape(b, d->text, d->textlen, TEXT_ESCAPE_KEEP_NL);
 	if (d->textlen > 0 && d->text[d->textlen - 1] != '\n')

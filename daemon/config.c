@@ -71,6 +71,7 @@ enum config_type {
 	CONFIG_TYPE_URL,
 	CONFIG_TYPE_SECRET,
 	CONFIG_TYPE_FLOAT,
+	CONFIG_TYPE_INT,
 	CONFIG_TYPE_COUNTRY,
 	CONFIG_TYPE_EXPR,
 };
@@ -181,6 +182,22 @@ static const struct config_key config_keys[] = {
         .off = D(dedup_window_ms),
         .help = "the same story alerts once in this window"},
     {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
+        .name = "spool_max_size",
+        .type = CONFIG_TYPE_SIZE,
+        .min = "1M",
+        .max = "64G",
+        .dflt = "256M",
+        .off = D(spool_max_size),
+        .help = "when the spool holds this much, stop taking inbox files"},
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
+        .name = "shutdown_timeout",
+        .type = CONFIG_TYPE_DURATION,
+        .min = "0",
+        .max = "10m",
+        .dflt = "10s",
+        .off = D(shutdown_timeout_ms),
+        .help = "on SIGTERM, how long deliveries in flight may finish"},
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_DAEMON),
         .name = "log_level",
         .type = CONFIG_TYPE_ENUM,
         .choices = config_log_level_names,
@@ -248,6 +265,28 @@ static const struct config_key config_keys[] = {
         .dflt = "low",
         .off = W(min_severity),
         .help = "less severe alerts are not sent here"},
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
+        .name = "concurrency",
+        .type = CONFIG_TYPE_INT,
+        .min = "1",
+        .max = "64",
+        .dflt = "4",
+        .off = W(concurrency),
+        .help = "deliveries to this webhook in flight at once"},
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
+        .name = "connect_timeout",
+        .type = CONFIG_TYPE_DURATION,
+        .min = "100ms",
+        .max = "5m",
+        .dflt = "5s",
+        .off = W(connect_timeout_ms),
+        .help = "how long connecting may take"},
+    {.kinds = CONFIG_KINDS(CONFIG_KIND_WEBHOOK),
+        .name = "ca_file",
+        .type = CONFIG_TYPE_PATH,
+        .off = W(ca_file),
+        .help = "CA certificates to verify the server with (default: the "
+                "system's)"},
 
     {.kinds = CONFIG_KINDS(CONFIG_KIND_FEED),
         .name = "url",
@@ -1193,6 +1232,28 @@ config_set_float(struct config_parse *p, const struct config_key *k,
 	*(double *)field = v;
 }
 
+static void
+config_set_int(struct config_parse *p, const struct config_key *k, void *field,
+    const char *value, int line)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (*value == '\0' || *end != '\0' || errno != 0) {
+		config_key_error(
+		    p, line, k, "'%s' is not a whole number", value);
+		return;
+	}
+	if (v < strtol(k->min, NULL, 10) || v > strtol(k->max, NULL, 10)) {
+		config_key_error(p, line, k, "'%s' is out of range (%s to %s)",
+		    value, k->min, k->max);
+		return;
+	}
+	*(int *)field = (int)v;
+}
+
 /* Store a string key's value, replacing the default. */
 static void
 config_set_string(void *field, const char *value)
@@ -1273,6 +1334,9 @@ config_set(struct config_parse *p, const struct config_key *k,
 		break;
 	case CONFIG_TYPE_FLOAT:
 		config_set_float(p, k, field, value, line);
+		break;
+	case CONFIG_TYPE_INT:
+		config_set_int(p, k, field, value, line);
 		break;
 	case CONFIG_TYPE_COUNTRY:
 		if (strlen(value) != 2 || value[0] < 'A' || value[0] > 'Z' ||
@@ -2165,6 +2229,7 @@ config_free(struct config *cf)
 		free(cf->webhooks[i]->id);
 		free(cf->webhooks[i]->url);
 		free(cf->webhooks[i]->secret);
+		free(cf->webhooks[i]->ca_file);
 		free(cf->webhooks[i]);
 	}
 	free(cf->webhooks);

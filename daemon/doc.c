@@ -13,18 +13,44 @@
 
 #include "buf.h"
 #include "doc.h"
+#include "eml.h"
 #include "html.h"
 #include "xmalloc.h"
+
+/* The extension of the last component of name (".html"), or NULL. */
+static const char *
+doc_extension(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL)
+		return NULL;
+	return dot;
+}
 
 enum doc_format
 doc_format_from_name(const char *name)
 {
-	const char *dot = strrchr(name, '.');
+	const char *ext = doc_extension(name);
 
-	if (dot != NULL && strchr(dot, '/') == NULL &&
-	    (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0))
+	if (ext == NULL)
+		return DOC_TEXT;
+	if (strcasecmp(ext, ".html") == 0 || strcasecmp(ext, ".htm") == 0)
 		return DOC_HTML;
+	if (strcasecmp(ext, ".eml") == 0)
+		return DOC_EMAIL;
 	return DOC_TEXT;
+}
+
+int
+doc_format_known(const char *name)
+{
+	const char *ext = doc_extension(name);
+
+	if (ext == NULL)
+		return 0;
+	return doc_format_from_name(name) != DOC_TEXT ||
+	       strcasecmp(ext, ".txt") == 0 || strcasecmp(ext, ".text") == 0;
 }
 
 const char *
@@ -33,10 +59,40 @@ doc_format_name(enum doc_format f)
 	switch (f) {
 	case DOC_HTML:
 		return "html";
+	case DOC_EMAIL:
+		return "email";
 	case DOC_TEXT:
 		break;
 	}
 	return "text";
+}
+
+/*
+ * An e-mail is scanned as its Subject line, a blank line and its body, so
+ * that a word in the subject alerts as one in the body does.
+ */
+static void
+doc_from_email(struct doc *d)
+{
+	struct eml m;
+	struct buf b;
+
+	eml_parse(d->raw, d->rawlen, &m);
+	buf_init(&b);
+	if (m.subject != NULL) {
+		buf_add_str(&b, m.subject);
+		buf_add_byte(&b, '\n');
+		if (m.text.len > 0)
+			buf_add_byte(&b, '\n');
+	}
+	buf_add(&b, m.text.data, m.text.len);
+	d->extracted = buf_detach(&b, &d->textlen);
+	d->text = d->extracted;
+	d->title = m.subject;
+	d->from = m.from;
+	d->date = m.date;
+	m.subject = m.from = m.date = NULL;
+	eml_release(&m);
 }
 
 struct doc *
@@ -56,6 +112,10 @@ doc_from_bytes(const char *name, char *raw, size_t len, enum doc_format format)
 	if (format == DOC_TEXT) {
 		d->text = raw;
 		d->textlen = len;
+		return d;
+	}
+	if (format == DOC_EMAIL) {
+		doc_from_email(d);
 		return d;
 	}
 
@@ -183,5 +243,7 @@ doc_free(struct doc *d)
 	free(d->title);
 	free(d->link);
 	free(d->published);
+	free(d->from);
+	free(d->date);
 	free(d);
 }

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
 
 static const char *log_name = "watchlistd";
 static enum log_level log_level = LOG_LEVEL_INFO;
 static int log_prefix; /* "<N>" priority prefixes for journald */
+static int log_stamp;  /* a timestamp and the level, for the daemon */
 
 static const char *const log_level_names[] = {
     [LOG_LEVEL_ERROR] = "error",
@@ -28,6 +30,12 @@ log_init(const char *name, enum log_level level)
 	log_name = name;
 	log_level = level;
 	log_prefix = getenv("JOURNAL_STREAM") != NULL;
+}
+
+void
+log_daemon(void)
+{
+	log_stamp = !log_prefix;
 }
 
 void
@@ -67,7 +75,17 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (log_prefix)
 		fprintf(stderr, "<%d>", (int)level);
-	else
+	else if (log_stamp) {
+		char when[32];
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ldZ %s: ", when, ts.tv_nsec / 1000000,
+		    log_level_names[level]);
+	} else
 		fprintf(stderr, "%s: ", log_name);
 	if (errnum >= 0)
 		fprintf(stderr, "%s: %s\n", msg, strerror(errnum));

@@ -9,6 +9,7 @@
 #include <utf8proc.h>
 
 #include "cmd.h"
+#include "daemon.h"
 #include "log.h"
 #include "options.h"
 
@@ -16,9 +17,11 @@ static void
 main_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: watchlistd [-c FILE] COMMAND [ARGS]\n"
+	    "usage: watchlistd [-c FILE] [COMMAND [ARGS]]\n"
 	    "\n"
 	    "commands:\n"
+	    "  run                          run the daemon in the foreground "
+	    "(the default)\n"
 	    "  check                        validate the configuration and "
 	    "watchlists\n"
 	    "  match [--json|--count] [FILE...|-]\n"
@@ -68,13 +71,18 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0) {
-		main_usage(stderr);
-		return 2;
-	}
+	if (argc == 0)
+		return daemon_run(config_path);
 	cmd = argv[0];
 	/* Each command parses its options with getopt from a fresh start. */
 	optind = 1;
+	if (strcmp(cmd, "run") == 0) {
+		if (argc > 1) {
+			fprintf(stderr, "usage: watchlistd [-c FILE] run\n");
+			return 2;
+		}
+		return daemon_run(config_path);
+	}
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(config_path, argc, argv);
 	if (strcmp(cmd, "match") == 0)

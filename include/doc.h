@@ -3,7 +3,8 @@
  *
  * Plain text is scanned as it is (UTF-8, a BOM skipped, invalid bytes
  * tolerated), so offsets refer to the file.  HTML is reduced to its visible
- * text first (html.h); offsets then refer to that extracted text.
+ * text first (html.h); an e-mail to its Subject line, a blank line and the
+ * text of its body (eml.h).  Offsets then refer to that extracted text.
  */
 #ifndef WATCHLISTD_DOC_H
 #define WATCHLISTD_DOC_H
@@ -13,6 +14,7 @@
 enum doc_format {
 	DOC_TEXT,
 	DOC_HTML,
+	DOC_EMAIL,
 };
 
 struct doc {
@@ -22,19 +24,34 @@ struct doc {
 	char *raw; /* the bytes read */
 	size_t rawlen;
 
-	/* What the watchlist scans: raw itself for text, extracted for HTML. */
+	/*
+	 * What the watchlist scans: raw itself for text, extracted for HTML
+	 * and e-mail.
+	 */
 	const char *text;
 	size_t textlen;
 	char *extracted; /* owned; NULL for text */
 
-	char *title;     /* HTML <title>, NULL if none */
+	char *title;     /* HTML <title> or e-mail Subject, NULL if none */
 	char *link;      /* HTML <link rel=canonical href>, NULL if none */
 	char *published; /* HTML <meta property=article:published_time> */
+	char *from;      /* e-mail From, decoded; NULL if none or not e-mail */
+	char *date;      /* e-mail Date as written; NULL likewise */
 };
 
-/* The format a file name implies: .html and .htm are HTML, all else text. */
+/*
+ * The format a file name implies: .html and .htm are HTML, .eml is e-mail
+ * (any letter case), all else text.
+ */
 enum doc_format doc_format_from_name(const char *name);
+/* "text", "html" or "email". */
 const char *doc_format_name(enum doc_format f);
+/*
+ * Whether the name has one of the extensions the formats are known by
+ * (.txt .text .html .htm .eml), so that a caller can be wary of other
+ * files, which are read as text.
+ */
+int doc_format_known(const char *name);
 
 /*
  * Make a document from bytes, taking ownership of raw (allocated with

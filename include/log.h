@@ -3,7 +3,8 @@
  * log_warnx() does not; fatal() and fatalx() log and exit(1).
  *
  * Messages go to stderr.  Under systemd (JOURNAL_STREAM set) each line
- * starts with a "<N>" priority so that journald keeps the level.
+ * starts with a "<N>" priority so that journald keeps the level.  Callers
+ * escape untrusted text (text_escape) before it reaches a message.
  */
 #ifndef WATCHLISTD_LOG_H
 #define WATCHLISTD_LOG_H
@@ -20,6 +21,11 @@ enum log_level {
 
 /* Set the program name shown in front of messages and the level shown. */
 void log_init(const char *name, enum log_level level);
+/*
+ * The daemon's format: "<N>" priorities under journald, otherwise a UTC
+ * timestamp and the level in front of each line.
+ */
+void log_daemon(void);
 void log_set_level(enum log_level level);
 /* Parse "error", "warning", "notice", "info" or "debug"; -1 if unknown. */
 int log_level_parse(const char *name);

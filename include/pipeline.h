@@ -1,0 +1,52 @@
+/*
+ * The pipeline: what happens to one document, top to bottom.
+ *
+ *	document -> hits (watchlist) -> rules -> throttle -> alerts
+ *	    -> routing (notify, min_severity) -> spool, one file per webhook
+ *
+ * With no webhook configured, alerts are written to the log instead.  A
+ * document is done only when every alert it made is durable: the inputs
+ * (inbox, feeds) release a document after pipeline_document() returns 0.
+ */
+#ifndef WATCHLISTD_PIPELINE_H
+#define WATCHLISTD_PIPELINE_H
+
+#include <stdint.h>
+
+#include "alert.h"
+#include "config.h"
+#include "doc.h"
+
+struct pipeline;
+struct spool;
+struct webhooks;
+
+struct pipeline_stats {
+	uint64_t documents;
+	uint64_t alerts;     /* made and spooled (or logged) */
+	uint64_t throttled;
+	int64_t last_alert_ms;
+	char last_alert[33];
+};
+
+/* spool and webhooks are borrowed and must outlive the pipeline. */
+struct pipeline *pipeline_new(struct spool *sp, struct webhooks *ws);
+void pipeline_free(struct pipeline *pl);
+
+/* Use cf from now on (it is borrowed until the next call). */
+void pipeline_set_config(struct pipeline *pl, const struct config *cf);
+
+/*
+ * Match document d from input (e.g. "inbox" or "feed:ID") and spool its
+ * alerts.  -1 with *cause (caller frees) when an alert could not be made
+ * durable: the caller keeps the document and tries again later; alerts
+ * spooled before the failure are kept, and their ids are stable, so the
+ * retry does not duplicate them.
+ */
+int pipeline_document(struct pipeline *pl, const struct doc *d,
+    const struct alert_source *src, const char *input, int64_t now_ms,
+    char **cause);
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *pl);
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * Unit tests for http.c against a loopback server: requests and what
+ * arrives, statuses, Retry-After, timeouts, the response cap, redirects,
+ * cancelling, and callbacks that only ever come from the loop.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "http.h"
+#include "test_server.h"
+
+struct result {
+	int done;
+	long status;
+	char *error;
+	int64_t retry_after_ms;
+	char *body;
+	size_t bodylen;
+	double total_time;
+};
+
+struct fixture {
+	struct event_base *base;
+	struct http *http;
+	struct test_server *srv;
+};
+
+static struct fixture fx;
+
+/* The server's answers, by path. */
+static void
+respond(const struct test_server_request *req, struct test_server_reply *r,
+    void *arg)
+{
+	static char date[64];
+	static char big_hdr[128];
+	time_t t;
+	const char *p = req->path;
+
+	if (strcmp(p, "/ok") == 0)
+		r->body = "ok";
+	else if (strcmp(p, "/500") == 0) {
+		r->status = 500;
+		r->body = "broken";
+	} else if (strcmp(p, "/429") == 0) {
+		r->status = 429;
+		r->headers = "Retry-After: 7\r\n";
+	} else if (strcmp(p, "/503-date") == 0) {
+		t = time(NULL) + 120;
+		strftime(
+		    date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime(&t));
+		snprintf(big_hdr, sizeof big_hdr, "Retry-After: %s\r\n", date);
+		r->status = 503;
+		r->headers = big_hdr;
+	} else if (strcmp(p, "/503-huge") == 0) {
+		r->status = 503;
+		r->headers = "Retry-After: 99999999999\r\n";
+	} else if (strcmp(p, "/503-bad") == 0) {
+		r->status = 503;
+		r->headers = "Retry-After: soon\r\n";
+	} else if (strcmp(p, "/hang") == 0)
+		r->hang = 1;
+	else if (strcmp(p, "/big") == 0)
+		r->filler = 100000;
+	else if (strcmp(p, "/exact") == 0)
+		r->filler = 1000;
+	else if (strcmp(p, "/redirect") == 0) {
+		r->status = 302;
+		r->headers = "Location: /ok\r\n";
+	} else if (strcmp(p, "/slow") == 0) {
+		r->delay_ms = 150;
+		r->body = "slow";
+	} else {
+		r->status = 404;
+		r->body = "not here";
+	}
+}
+
+static int
+setup(void **state)
+{
+	char *cause = NULL;
+
+	unsetenv("http_proxy");
+	unsetenv("HTTP_PROXY");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
+	fx.base = event_base_new();
+	fx.http = http_new(fx.base, &cause);
+	assert_non_null(fx.http);
+	fx.srv = test_server_start(respond, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	http_free(fx.http);
+	test_server_stop(fx.srv);
+	event_base_free(fx.base);
+	return 0;
+}
+
+static void
+result_release(struct result *r)
+{
+	free(r->error);
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+done_cb(const struct http_response *res, void *arg)
+{
+	struct result *r = arg;
+
+	r->done++;
+	r->status = res->status;
+	r->error = res->error != NULL ? strdup(res->error) : NULL;
+	r->retry_after_ms = res->retry_after_ms;
+	r->body = malloc(res->body.len + 1);
+	memcpy(r->body, res->body.data, res->body.len + 1);
+	r->bodylen = res->body.len;
+	r->total_time = res->total_time;
+}
+
+static void
+request_init(struct http_request *req, const char *method, const char *url)
+{
+	memset(req, 0, sizeof *req);
+	req->method = method;
+	req->url = url;
+	req->connect_timeout_ms = 2000;
+	req->timeout_ms = 5000;
+	req->max_response = 65536;
+}
+
+/* GET path and wait for the answer. */
+static void
+get(const char *path, int follow, size_t max, struct result *r)
+{
+	struct http_request req;
+	char *url = test_server_url(fx.srv, path), *cause = NULL;
+
+	request_init(&req, "GET", url);
+	req.follow_redirects = follow;
+	if (max != 0)
+		req.max_response = max;
+	assert_non_null(http_request_start(fx.http, &req, done_cb, r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r->done, 10000), 0);
+	free(url);
+}
+
+static void
+test_post(void **state)
+{
+	static const char body[] = "{\"a\":1}\0tail";
+	const char *headers[] = {
+	    "Content-Type: application/json", "X-Test: yes", NULL};
+	struct http_request req;
+	struct test_server_request *got;
+	struct result r = {0};
+	char *url = test_server_url(fx.srv, "/ok"), *cause = NULL, *v;
+
+	request_init(&req, "POST", url);
+	req.headers = headers;
+	req.body = body;
+	req.bodylen = sizeof body - 1;
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(http_active(fx.http), 1);
+	assert_int_equal(test_loop_until(fx.base, &r.done, 10000), 0);
+	assert_int_equal(r.done, 1);
+	assert_int_equal(r.status, 200);
+	assert_null(r.error);
+	assert_string_equal(r.body, "ok");
+	assert_int_equal(r.retry_after_ms, -1);
+	assert_true(r.total_time >= 0.0);
+	assert_int_equal(http_active(fx.http), 0);
+
+	assert_int_equal(test_server_count(fx.srv), 1);
+	got = test_server_get(fx.srv, 0);
+	assert_string_equal(got->method, "POST");
+	assert_string_equal(got->path, "/ok");
+	assert_int_equal(got->bodylen, sizeof body - 1);
+	assert_memory_equal(got->body, body, sizeof body - 1);
+	v = test_server_header(got, "X-Test");
+	assert_string_equal(v, "yes");
+	free(v);
+	v = test_server_header(got, "Content-Type");
+	assert_string_equal(v, "application/json");
+	free(v);
+	v = test_server_header(got, "User-Agent");
+	assert_string_equal(v, http_user_agent());
+	assert_true(strncmp(v, "watchlistd/", 11) == 0);
+	free(v);
+	assert_null(test_server_header(got, "Expect"));
+	test_server_request_free(got);
+	result_release(&r);
+	free(url);
+}
+
+static void
+test_status(void **state)
+{
+	struct result r = {0};
+
+	get("/500", 0, 0, &r);
+	assert_int_equal(r.status, 500);
+	assert_null(r.error);
+	assert_string_equal(r.body, "broken");
+	result_release(&r);
+
+	get("/nowhere", 0, 0, &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(r.body, "not here");
+	result_release(&r);
+}
+
+static void
+test_retry_after(void **state)
+{
+	struct result r = {0};
+
+	get("/429", 0, 0, &r);
+	assert_int_equal(r.status, 429);
+	assert_int_equal(r.retry_after_ms, 7000);
+	result_release(&r);
+
+	get("/503-date", 0, 0, &r);
+	assert_int_equal(r.status, 503);
+	assert_in_range(r.retry_after_ms, 117000, 121000);
+	result_release(&r);
+
+	get("/503-huge", 0, 0, &r);
+	assert_int_equal(r.retry_after_ms, 24 * 3600 * 1000LL);
+	result_release(&r);
+
+	get("/503-bad", 0, 0, &r);
+	assert_int_equal(r.retry_after_ms, -1);
+	result_release(&r);
+}
+
+static void
+test_timeout(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char *url = test_server_url(fx.srv, "/hang"), *cause = NULL;
+	struct timespec t0, t1;
+	long ms;
+
+	request_init(&req, "GET", url);
+	req.timeout_ms = 300;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_in_range(ms, 250, 2000);
+	assert_int_equal(r.status, 0);
+	assert_non_null(r.error);
+	assert_non_null(strstr(r.error, "Timeout"));
+	assert_non_null(strstr(r.error, "timed out"));
+	result_release(&r);
+	free(url);
+}
+
+static void
+test_too_large(void **state)
+{
+	struct result r = {0};
+
+	get("/big", 0, 1000, &r);
+	assert_non_null(r.error);
+	assert_string_equal(r.error, "response larger than 1000 bytes");
+	assert_true(r.bodylen <= 1000);
+	result_release(&r);
+
+	get("/exact", 0, 1000, &r);
+	assert_null(r.error);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.bodylen, 1000);
+	result_release(&r);
+}
+
+static void
+test_redirect(void **state)
+{
+	struct result r = {0};
+
+	get("/redirect", 0, 0, &r);
+	assert_int_equal(r.status, 302);
+	assert_null(r.error);
+	assert_int_equal(test_server_count(fx.srv), 1);
+	result_release(&r);
+
+	get("/redirect", 1, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ok");
+	assert_int_equal(test_server_count(fx.srv), 3);
+	result_release(&r);
+}
+
+static void
+test_refused(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char url[64], *cause = NULL;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/",
+	    (unsigned)test_server_closed_port());
+	request_init(&req, "GET", url);
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	/* Even a failure this quick is reported from the loop. */
+	assert_int_equal(r.done, 0);
+	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(r.error);
+	assert_non_null(strstr(r.error, "connect"));
+	assert_int_equal(r.retry_after_ms, -1);
+	result_release(&r);
+}
+
+static void
+test_protocols(void **state)
+{
+	static const char *const urls[] = {"file:///etc/passwd",
+	    "ftp://127.0.0.1/", "gopher://127.0.0.1/", "dict://127.0.0.1/"};
+	struct http_request req;
+	struct result r = {0};
+	char *cause = NULL;
+	size_t i;
+	void *handle;
+
+	for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		request_init(&req, "GET", urls[i]);
+		handle = http_request_start(fx.http, &req, done_cb, &r, &cause);
+		if (handle == NULL) {
+			assert_non_null(cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+		assert_int_equal(r.status, 0);
+		assert_non_null(r.error);
+		assert_non_null(strstr(r.error, "not supported"));
+		result_release(&r);
+	}
+}
+
+static void
+test_method(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char *cause = NULL;
+
+	request_init(&req, "PUT", "http://127.0.0.1:1/");
+	assert_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_string_equal(cause, "method PUT is not supported");
+	free(cause);
+	assert_int_equal(http_active(fx.http), 0);
+}
+
+static void
+test_cancel(void **state)
+{
+	struct http_request req;
+	struct result r1 = {0}, r2 = {0};
+	char *hang = test_server_url(fx.srv, "/hang");
+	char *ok = test_server_url(fx.srv, "/slow"), *cause = NULL;
+	void *h1;
+
+	request_init(&req, "GET", hang);
+	h1 = http_request_start(fx.http, &req, done_cb, &r1, &cause);
+	assert_non_null(h1);
+	request_init(&req, "GET", ok);
+	assert_non_null(
+	    http_request_start(fx.http, &req, done_cb, &r2, &cause));
+	test_loop_for(fx.base, 50);
+	http_cancel(fx.http, h1);
+	assert_int_equal(http_active(fx.http), 1);
+	assert_int_equal(test_loop_until(fx.base, &r2.done, 5000), 0);
+	test_loop_for(fx.base, 100);
+	assert_int_equal(r1.done, 0);
+	assert_int_equal(r2.status, 200);
+	result_release(&r2);
+	free(hang);
+	free(ok);
+}
+
+/* Freeing the client aborts everything without a callback. */
+static void
+test_free_active(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char *url = test_server_url(fx.srv, "/hang"), *cause = NULL;
+	int i;
+
+	request_init(&req, "GET", url);
+	for (i = 0; i < 3; i++)
+		assert_non_null(
+		    http_request_start(fx.http, &req, done_cb, &r, &cause));
+	test_loop_for(fx.base, 50);
+	http_free(fx.http);
+	fx.http = NULL;
+	test_loop_for(fx.base, 50);
+	assert_int_equal(r.done, 0);
+	free(url);
+}
+
+struct chain {
+	int left;
+	int done;
+	int in_start;
+	int reentered;
+	char *url;
+};
+
+/* A callback that starts the next request, as webhooks do. */
+static void
+chain_cb(const struct http_response *res, void *arg)
+{
+	struct chain *c = arg;
+	struct http_request req;
+	char *cause = NULL;
+
+	if (c->in_start)
+		c->reentered = 1;
+	assert_int_equal(res->status, 200);
+	if (--c->left == 0) {
+		c->done = 1;
+		return;
+	}
+	request_init(&req, "GET", c->url);
+	c->in_start = 1;
+	assert_non_null(http_request_start(fx.http, &req, chain_cb, c, &cause));
+	c->in_start = 0;
+}
+
+static void
+test_chain(void **state)
+{
+	struct chain c = {0};
+	struct http_request req;
+	char *cause = NULL;
+
+	c.left = 5;
+	c.url = test_server_url(fx.srv, "/ok");
+	request_init(&req, "GET", c.url);
+	c.in_start = 1;
+	assert_non_null(
+	    http_request_start(fx.http, &req, chain_cb, &c, &cause));
+	c.in_start = 0;
+	assert_int_equal(test_loop_until(fx.base, &c.done, 10000), 0);
+	assert_int_equal(c.reentered, 0);
+	assert_int_equal(test_server_count(fx.srv), 5);
+	free(c.url);
+}
+
+static void
+free_cb(const struct http_response *res, void *arg)
+{
+	int *done = arg;
+
+	http_free(fx.http);
+	fx.http = NULL;
+	*done = 1;
+}
+
+/* A callback may free the client, even with other transfers running. */
+static void
+test_free_in_callback(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char *ok = test_server_url(fx.srv, "/ok");
+	char *hang = test_server_url(fx.srv, "/hang"), *cause = NULL;
+	int done = 0;
+
+	request_init(&req, "GET", hang);
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	request_init(&req, "GET", ok);
+	assert_non_null(
+	    http_request_start(fx.http, &req, free_cb, &done, &cause));
+	assert_int_equal(test_loop_until(fx.base, &done, 5000), 0);
+	test_loop_for(fx.base, 50);
+	assert_int_equal(r.done, 0);
+	free(ok);
+	free(hang);
+}
+
+/* Many at once: they run concurrently. */
+static void
+test_parallel(void **state)
+{
+	struct http_request req;
+	struct result r[10];
+	char *url = test_server_url(fx.srv, "/slow"), *cause = NULL;
+	struct timespec t0, t1;
+	int i, all = 0;
+	long ms;
+
+	memset(r, 0, sizeof r);
+	request_init(&req, "GET", url);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 10; i++)
+		assert_non_null(
+		    http_request_start(fx.http, &req, done_cb, &r[i], &cause));
+	while (!all) {
+		test_loop_for(fx.base, 10);
+		for (all = 1, i = 0; i < 10; i++)
+			all = all && r[i].done;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		assert_true(ms < 10000);
+	}
+	/* Ten 150ms answers one after the other would take 1.5s. */
+	assert_true(ms < 1200);
+	assert_true(test_server_max_concurrent(fx.srv) > 1);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(r[i].status, 200);
+		result_release(&r[i]);
+	}
+	free(url);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_post, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_after, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_redirect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_protocols, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_method, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_active, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_free_in_callback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
