@@ -2,6 +2,7 @@
 #
 # make               build build/watchlistd
 # make test          every test, then again under ASan + UBSan (build/san/)
+# make run           run the daemon in the foreground on etc/, inbox var/inbox
 # make demo          run `watchlistd match` with etc/ over the sample articles
 # make install       binary, man pages, example configuration, systemd files
 # make V=1           show the full commands
@@ -16,6 +17,7 @@ PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
+STATEDIR	?= /var/lib/watchlistd
 PKG_CONFIG	?= pkg-config
 
 # Build flavours live in their own directories so that `make test` can build
@@ -32,7 +34,7 @@ endif
 # Libraries the program links.  libevent, libcurl and expat are here from the
 # start so that one dependency check covers the whole daemon.
 PKGS		= libutf8proc inih expat libevent libcurl libcrypto
-TEST_PKGS	= cmocka
+TEST_PKGS	= cmocka libcjson
 
 WARNINGS	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		  -Wformat=2 -Wwrite-strings -Wcast-qual -Wpointer-arith \
@@ -91,16 +93,18 @@ UNIT_TESTS	= \
 	tests/unit/test_config \
 	tests/unit/test_doc \
 	tests/unit/test_html \
+	tests/unit/test_http \
 	tests/unit/test_json \
 	tests/unit/test_match \
 	tests/unit/test_notify \
 	tests/unit/test_rule \
 	tests/unit/test_spool \
 	tests/unit/test_text \
-	tests/unit/test_watchlist
+	tests/unit/test_watchlist \
+	tests/unit/test_webhook
 
 # Test-only helpers linked into unit tests that need them.
-TEST_HELPERS	= tests/unit/oracle.c
+TEST_HELPERS	= tests/unit/oracle.c tests/unit/test_server.c
 
 OBJS		= $(SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(MAIN:%.c=$(BUILD)/%.o)
@@ -124,7 +128,7 @@ Q		= @
 endif
 
 .PHONY: all clean deps check-deps test test-suite test-unit test-conf \
-	test-match test-cli demo install uninstall
+	test-match test-cli demo run install uninstall
 
 all: check-deps $(PROG)
 
@@ -178,6 +182,15 @@ demo: deps
 	@$(SUBMAKE) $(PROG)
 	@tools/demo $(PROG)
 
+# The daemon in the foreground on etc/, with var/ as inbox and state.
+run: deps
+	@$(SUBMAKE) $(PROG)
+	@mkdir -p var/inbox
+	@echo "watchlistd: inbox var/inbox; drop a file in, e.g. in another terminal:"
+	@echo "    cp tests/data/news/000_*.txt var/inbox/"
+	@echo "alerts are written below (no webhook configured); Ctrl-C stops."
+	$(PROG) -c etc/watchlistd.ini run
+
 # systemd looks for units, sysusers.d and tmpfiles.d only in its own
 # directories, whatever PREFIX is; Debian 12 keeps units in /lib.
 SYSTEMDUNITDIR	?= /lib/systemd/system
@@ -197,7 +210,9 @@ install: all
 	@for f in etc/watchlistd.ini etc/watchlists.d/*.ini; do \
 		t=$(DESTDIR)$(SYSCONFDIR)/watchlistd/$${f#etc/}; \
 		if [ -e "$$t" ]; then echo "  keep    $$t (exists)"; \
-		else install -m 644 "$$f" "$$t"; fi; \
+		else sed -e 's|^inbox *=.*|inbox      = $(STATEDIR)/inbox|' \
+			-e 's|^state_dir *=.*|state_dir  = $(STATEDIR)|' \
+			"$$f" > "$$t" && chmod 644 "$$t"; fi; \
 	done
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		systemd/watchlistd.service.in \

@@ -46,7 +46,6 @@
 #define HTTP_MAX_REDIRS 5
 
 struct http_transfer {
-	struct http *h;
 	CURL *easy;
 	struct curl_slist *headers;
 	char *body;
@@ -65,8 +64,6 @@ struct http_transfer {
 TAILQ_HEAD(http_transfers, http_transfer);
 
 struct http_socket {
-	struct http *h;
-	curl_socket_t fd;
 	struct event *ev;
 
 	TAILQ_ENTRY(http_socket) entry;
@@ -340,8 +337,6 @@ http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
 
 	if (s == NULL) {
 		s = xcalloc(1, sizeof *s);
-		s->h = h;
-		s->fd = fd;
 		if ((s->ev = event_new(
 		         h->base, fd, events, http_event_cb, h)) == NULL)
 			fatalx("http: cannot create an event for socket %d",
@@ -520,7 +515,6 @@ http_request_start(struct http *h, const struct http_request *req,
 	CURLMcode mcode;
 
 	t = xcalloc(1, sizeof *t);
-	t->h = h;
 	t->max_response = req->max_response;
 	t->retry_after_ms = -1;
 	t->done = done;

@@ -1173,13 +1173,13 @@ static int
 webhooks_ntfy_split(
     const char *url, char **post_url, char **topic, char **cause)
 {
-	const char *host, *path, *end, *slash, *p;
+	const char *host, *end, *slash, *p;
 
 	if ((host = strstr(url, "://")) == NULL)
 		goto bad;
 	host += 3;
 	end = host + strcspn(host, "?#");
-	if ((path = memchr(host, '/', (size_t)(end - host))) == NULL)
+	if (memchr(host, '/', (size_t)(end - host)) == NULL)
 		goto bad;
 	slash = end;
 	while (slash[-1] != '/')
@@ -1207,10 +1207,10 @@ webhooks_configure(struct webhooks *ws, const struct config *cf, char **cause)
 	const struct config_webhook *wh;
 	struct webhooks_hook **fresh, *hook, tmp;
 	char *why = NULL;
-	size_t i, j, n = cf->nwebhooks;
+	size_t i, n = cf->nwebhooks;
 
 	/* Build every new hook aside first: all or nothing. */
-	fresh = xcalloc(n + 1, sizeof *fresh);
+	fresh = xcalloc(n, sizeof *fresh);
 	for (i = 0; i < n; i++) {
 		wh = cf->webhooks[i];
 		hook = fresh[i] = xcalloc(1, sizeof *hook);
@@ -1269,9 +1269,9 @@ webhooks_configure(struct webhooks *ws, const struct config *cf, char **cause)
 fail:
 	*cause = xasprintf("webhook '%s': %s", wh->id, why);
 	free(why);
-	for (j = 0; j <= i && j < n; j++) {
-		if (fresh[j] != NULL)
-			webhooks_hook_free(fresh[j]);
+	for (i = 0; i < n; i++) {
+		if (fresh[i] != NULL)
+			webhooks_hook_free(fresh[i]);
 	}
 	free(fresh);
 	return -1;
