@@ -92,6 +92,7 @@ MAIN		= daemon/main.c
 UNIT_TESTS	= \
 	tests/unit/test_config \
 	tests/unit/test_doc \
+	tests/unit/test_eml \
 	tests/unit/test_html \
 	tests/unit/test_http \
 	tests/unit/test_json \

@@ -114,10 +114,10 @@ cmd_match_hits_human(struct cmd_match *cm, const struct doc *d)
 
 	buf_reset(&cm->name);
 	text_escape(&cm->name, d->name, strlen(d->name), 0);
-	if (d->format == DOC_HTML)
-		printf("%s: HTML: line:column refer to the extracted text "
+	if (d->format != DOC_TEXT)
+		printf("%s: %s: line:column refer to the extracted text "
 		       "(see watchlistd parse)\n",
-		    cm->name.data);
+		    cm->name.data, d->format == DOC_HTML ? "HTML" : "e-mail");
 	for (i = 0; i < h->n; i++) {
 		hit = &h->v[i];
 		e = watchlist_entry(cm->cf->wl, hit->entry);
