@@ -90,12 +90,14 @@ SRCS		= \
 MAIN		= daemon/main.c
 
 UNIT_TESTS	= \
+	tests/unit/test_alert \
 	tests/unit/test_config \
 	tests/unit/test_doc \
 	tests/unit/test_eml \
 	tests/unit/test_html \
 	tests/unit/test_http \
 	tests/unit/test_json \
+	tests/unit/test_log \
 	tests/unit/test_match \
 	tests/unit/test_notify \
 	tests/unit/test_rule \

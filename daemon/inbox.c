@@ -346,7 +346,12 @@ inbox_process(struct inbox *ib, const char *name)
 	d = doc_from_bytes(name, raw, len, fmt);
 	raw = NULL;
 	if (ib->cb(d, path, name, ib->arg, &cause) != 0) {
-		log_warnx("inbox: %s: kept for another try: %s", name, cause);
+		struct buf b;
+
+		buf_init(&b);
+		text_escape(&b, name, strlen(name), 0);
+		log_warnx("inbox: %s: kept for another try: %s", b.data, cause);
+		buf_release(&b);
 		free(cause);
 		rc = -1;
 	} else

@@ -64,15 +64,41 @@ log_level_name(enum log_level level)
 	return log_level_names[level];
 }
 
+/*
+ * Copy s to out (outlen bytes) with control characters written as \xHH:
+ * messages carry file names and other text strangers chose, and one line
+ * must stay one line that cannot drive a terminal.
+ */
+static void
+log_escape(const char *s, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	unsigned char c;
+
+	for (; *s != '\0' && o + 5 < outlen; s++) {
+		c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		} else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
 /* Write one line; errnum >= 0 appends its strerror. */
 static void __attribute__((format(printf, 3, 0)))
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
-	char msg[4096];
+	char msg[4096], safe[4 * sizeof msg];
 
 	if (level > log_level)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	log_escape(msg, safe, sizeof safe);
 	if (log_prefix)
 		fprintf(stderr, "<%d>", (int)level);
 	else if (log_stamp) {
@@ -88,9 +114,9 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	} else
 		fprintf(stderr, "%s: ", log_name);
 	if (errnum >= 0)
-		fprintf(stderr, "%s: %s\n", msg, strerror(errnum));
+		fprintf(stderr, "%s: %s\n", safe, strerror(errnum));
 	else
-		fprintf(stderr, "%s\n", msg);
+		fprintf(stderr, "%s\n", safe);
 	fflush(stderr);
 }
 
