@@ -4,10 +4,12 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "config.h"
+#include "webhook.h"
 
 static void
 cmd_check_usage(FILE *fp)
@@ -37,6 +39,31 @@ cmd_check_count_aliases(
 	return n;
 }
 
+/*
+ * What the daemon would refuse at start-up beyond the configuration's
+ * syntax, so that ExecStartPre=check catches it.  Returns the errors found.
+ */
+static size_t
+cmd_check_webhooks(const struct config *cf)
+{
+	const struct config_webhook *wh;
+	size_t i, n = 0;
+	char *cause;
+
+	if (cf->nerrors > 0)
+		return 0;
+	for (i = 0; i < cf->nwebhooks; i++) {
+		wh = cf->webhooks[i];
+		if (webhook_check(wh, &cause) == 0)
+			continue;
+		fprintf(stderr, "%s:%d: [webhook:%s] url: %s\n", wh->file,
+		    wh->line, wh->id, cause);
+		free(cause);
+		n++;
+	}
+	return n;
+}
+
 int
 cmd_check(const char *config_path, int argc, char **argv)
 {
@@ -45,7 +72,7 @@ cmd_check(const char *config_path, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct config *cf;
-	size_t nterms, nplaces, naliases;
+	size_t nterms, nplaces, naliases, nerrors;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -63,9 +90,10 @@ cmd_check(const char *config_path, int argc, char **argv)
 
 	cf = config_load(config_path);
 	config_print_diags(cf, stderr);
-	if (cf->nerrors > 0) {
+	nerrors = cf->nerrors + cmd_check_webhooks(cf);
+	if (nerrors > 0) {
 		fprintf(stderr, "watchlistd: %zu error%s in configuration\n",
-		    cf->nerrors, cf->nerrors == 1 ? "" : "s");
+		    nerrors, nerrors == 1 ? "" : "s");
 		config_free(cf);
 		return 1;
 	}

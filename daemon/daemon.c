@@ -123,6 +123,7 @@ daemon_inbox_doc(const struct doc *d, const char *path, const char *name,
 {
 	struct daemon *dm = arg;
 	struct alert_source src;
+	int rc;
 
 	memset(&src, 0, sizeof src);
 	src.type = ALERT_SOURCE_INBOX;
@@ -131,8 +132,13 @@ daemon_inbox_doc(const struct doc *d, const char *path, const char *name,
 	src.title = d->title;
 	src.link = d->link;
 	src.published = d->published;
-	return pipeline_document(
-	    dm->pl, d, &src, "inbox", daemon_now_ms(), cause);
+	rc =
+	    pipeline_document(dm->pl, d, &src, "inbox", daemon_now_ms(), cause);
+	/* Back-pressure at once, not at the next tick: a burst of large
+	 * documents would otherwise run past the cap. */
+	if (spool_full(dm->spool))
+		inbox_pause(dm->inbox, INBOX_PAUSE_SPOOL);
+	return rc;
 }
 
 /* STATUS= for systemctl status: where we are and what we did last. */
@@ -287,15 +293,16 @@ daemon_apply(struct daemon *dm, struct config *cf)
 
 	if (cf->nerrors > 0) {
 		daemon_log_diags(cf);
-		log_warnx("reload failed: %zu error%s in %s; still running the "
-		          "previous configuration",
+		log_errorx(
+		    "reload failed: %zu error%s in %s; still running the "
+		    "previous configuration",
 		    cf->nerrors, cf->nerrors == 1 ? "" : "s", dm->config_path);
 		config_free(cf);
 		return;
 	}
 	if (webhooks_configure(dm->ws, cf, &cause) != 0) {
-		log_warnx("reload failed: %s; still running the previous "
-		          "configuration",
+		log_errorx("reload failed: %s; still running the previous "
+		           "configuration",
 		    cause);
 		free(cause);
 		config_free(cf);
@@ -403,7 +410,7 @@ daemon_start(struct daemon *dm)
 	webhooks_kick(dm->ws);
 	return 0;
 fail:
-	log_warnx("start-up failed: %s", cause);
+	log_errorx("start-up failed: %s", cause);
 	free(cause);
 	return -1;
 }
@@ -452,7 +459,7 @@ daemon_run(const char *config_path)
 	dm.cf = config_load(config_path);
 	if (dm.cf->nerrors > 0) {
 		config_print_diags(dm.cf, stderr);
-		log_warnx("%zu error%s in configuration: not starting",
+		log_errorx("%zu error%s in configuration: not starting",
 		    dm.cf->nerrors, dm.cf->nerrors == 1 ? "" : "s");
 		goto out;
 	}

@@ -339,8 +339,8 @@ inbox_process(struct inbox *ib, const char *name)
 
 	fmt = doc_format_from_name(name);
 	if (!doc_format_known(name) && !text_utf8_valid(raw, len)) {
-		reason = xstrdup("not a known document type (.txt .html .htm "
-		                 ".eml) and not UTF-8 text");
+		reason = xstrdup("not a known document type (.txt .text .html "
+		                 ".htm .eml) and not UTF-8 text");
 		goto fail;
 	}
 	d = doc_from_bytes(name, raw, len, fmt);
@@ -517,6 +517,17 @@ inbox_retry_cb(evutil_socket_t fd, short what, void *arg)
 	inbox_start_scan(ib);
 }
 
+/* Whether INBOX/name exists and is something other than a regular file. */
+static int
+inbox_not_regular(const struct inbox *ib, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s", ib->dir, name);
+	return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 static void
 inbox_inotify_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -546,14 +557,20 @@ inbox_inotify_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			if (ev->mask &
 			    (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-				log_warnx("inbox: %s was removed or moved: no "
-				          "new files will be seen until it is "
-				          "back and watchlistd is reloaded",
+				log_errorx("inbox: %s was removed or moved: no "
+				           "new files will be seen until it is "
+				           "back and watchlistd is restarted",
 				    ib->dir);
 				continue;
 			}
 			if (ev->len == 0 || (ev->mask & IN_ISDIR) ||
 			    inbox_ignored(ev->name))
+				continue;
+			/* A created regular file is being written: its close
+			 * event will come.  A symlink, FIFO or device made in
+			 * place never closes for writing: fail it now. */
+			if ((ev->mask & IN_CREATE) &&
+			    !inbox_not_regular(ib, ev->name))
 				continue;
 			inbox_queue_push(&ib->events, ev->name);
 		}
@@ -637,8 +654,8 @@ inbox_start(struct inbox *ib, char **cause)
 	/* The watch comes first, so that no file slips between the scan
 	 * and the watch. */
 	ib->wd = inotify_add_watch(ib->ifd, ib->dir,
-	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF |
-	        IN_ONLYDIR);
+	    IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE_SELF |
+	        IN_MOVE_SELF | IN_ONLYDIR);
 	if (ib->wd == -1) {
 		*cause = xasprintf(
 		    "inotify_add_watch %s: %s", ib->dir, strerror(errno));

@@ -143,6 +143,16 @@ log_warnx(const char *fmt, ...)
 }
 
 void
+log_errorx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LEVEL_ERROR, -1, fmt, ap);
+	va_end(ap);
+}
+
+void
 log_notice(const char *fmt, ...)
 {
 	va_list ap;

@@ -77,8 +77,16 @@ main(int argc, char **argv)
 	/* Each command parses its options with getopt from a fresh start. */
 	optind = 1;
 	if (strcmp(cmd, "run") == 0) {
+		if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+		                    strcmp(argv[1], "-h") == 0)) {
+			printf("usage: watchlistd [-c FILE] [run]\n"
+			       "Run the daemon in the foreground: watch the "
+			       "inbox, deliver alerts.\nSIGHUP reloads, "
+			       "SIGTERM stops.  See watchlistd(8).\n");
+			return 0;
+		}
 		if (argc > 1) {
-			fprintf(stderr, "usage: watchlistd [-c FILE] run\n");
+			fprintf(stderr, "usage: watchlistd [-c FILE] [run]\n");
 			return 2;
 		}
 		return daemon_run(config_path);

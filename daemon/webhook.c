@@ -1202,6 +1202,20 @@ bad:
 }
 
 int
+webhook_check(const struct config_webhook *wh, char **cause)
+{
+	char *post_url = NULL, *topic = NULL;
+
+	if (wh->format != CONFIG_FORMAT_NTFY)
+		return 0;
+	if (webhooks_ntfy_split(wh->url, &post_url, &topic, cause) != 0)
+		return -1;
+	free(post_url);
+	free(topic);
+	return 0;
+}
+
+int
 webhooks_configure(struct webhooks *ws, const struct config *cf, char **cause)
 {
 	const struct config_webhook *wh;

@@ -43,7 +43,7 @@ struct config_daemon {
 	enum config_processed processed;
 	uint64_t max_document_size;
 	int64_t dedup_window_ms;
-	int log_level; /* enum log_level */
+	int log_level;           /* enum log_level */
 	uint64_t spool_max_size; /* back-pressure: stop claiming when full */
 	int64_t shutdown_timeout_ms; /* how long SIGTERM waits for deliveries */
 };
@@ -58,9 +58,9 @@ struct config_webhook {
 	int64_t backoff_max_ms;
 	int64_t retry_for_ms;
 	enum rule_severity min_severity;
-	int concurrency;      /* deliveries in flight at once */
+	int concurrency; /* deliveries in flight at once */
 	int64_t connect_timeout_ms;
-	char *ca_file;        /* NULL: the system's CA certificates */
+	char *ca_file;    /* NULL: the system's CA certificates */
 	const char *file; /* borrowed */
 	int line;
 };

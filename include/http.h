@@ -18,24 +18,25 @@ struct event_base;
 struct http;
 
 struct http_request {
-	const char *method;         /* "POST", "GET" */
+	const char *method; /* "POST", "GET" */
 	const char *url;
-	const char *const *headers; /* "Name: value", NULL-terminated; or NULL */
-	const char *body;           /* for POST */
+	const char *const
+	    *headers;     /* "Name: value", NULL-terminated; or NULL */
+	const char *body; /* for POST */
 	size_t bodylen;
 	int64_t connect_timeout_ms;
-	int64_t timeout_ms;         /* the whole transfer */
-	const char *ca_file;        /* NULL: the system's */
-	size_t max_response;        /* bytes of body kept; more is an error */
-	int follow_redirects;       /* 0 for webhooks */
+	int64_t timeout_ms;   /* the whole transfer */
+	const char *ca_file;  /* NULL: the system's */
+	size_t max_response;  /* bytes of body kept; more is an error */
+	int follow_redirects; /* 0 for webhooks */
 };
 
 struct http_response {
-	long status;           /* HTTP status; 0 when no response came */
-	const char *error;     /* transport error text, NULL if none */
+	long status;            /* HTTP status; 0 when no response came */
+	const char *error;      /* transport error text, NULL if none */
 	int64_t retry_after_ms; /* Retry-After as a delay; -1 if absent */
-	struct buf body;       /* up to max_response bytes */
-	double total_time;     /* seconds */
+	struct buf body;        /* up to max_response bytes */
+	double total_time;      /* seconds */
 };
 
 /* The response is valid only during the call. */

@@ -37,7 +37,7 @@ typedef int (*inbox_doc_cb)(const struct doc *d, const char *path,
 /* Why the inbox takes no files; a bit set. */
 #define INBOX_PAUSE_SPOOL 0x1 /* the spool is full: back-pressure */
 #define INBOX_PAUSE_ERROR 0x2 /* the callback failed: retry soon */
-#define INBOX_PAUSE_STOP 0x4  /* shutting down */
+#define INBOX_PAUSE_STOP  0x4 /* shutting down */
 
 struct inbox_stats {
 	uint64_t processed;

@@ -23,7 +23,7 @@ struct webhooks;
 
 struct pipeline_stats {
 	uint64_t documents;
-	uint64_t alerts;     /* made and spooled (or logged) */
+	uint64_t alerts; /* made and spooled (or logged) */
 	uint64_t throttled;
 	int64_t last_alert_ms;
 	char last_alert[33];

@@ -25,16 +25,17 @@ struct spool;
 
 /* A pending delivery.  Owned by the spool; valid until removed or buried. */
 struct spool_entry {
-	char *name;        /* file name in DIR, e.g. "<alert>.<webhook>.spool" */
-	char *webhook;     /* webhook id */
+	char *name;    /* file name in DIR, e.g. "<alert>.<webhook>.spool" */
+	char *webhook; /* webhook id */
 	char *alert_id;
 	int64_t created_ms; /* when first spooled: retry_for counts from here */
-	uint64_t size;     /* bytes on disk */
+	uint64_t size;      /* bytes on disk */
 
-	/* Delivery state, in memory only: after a restart every entry is due. */
+	/* Delivery state, in memory only: after a restart every entry is due.
+	 */
 	uint32_t attempts;
-	int64_t next_ms;   /* not before this time (Unix ms); 0: now */
-	int busy;          /* a delivery is in flight */
+	int64_t next_ms; /* not before this time (Unix ms); 0: now */
+	int busy;        /* a delivery is in flight */
 };
 
 /*
@@ -59,8 +60,8 @@ int spool_put(struct spool *sp, const char *webhook, const char *alert_id,
     int64_t created_ms, const char *body, size_t len, char **cause);
 
 /* Read an entry's body into out (replacing it).  -1 with *cause. */
-int spool_body(struct spool *sp, const struct spool_entry *e,
-    struct buf *out, char **cause);
+int spool_body(struct spool *sp, const struct spool_entry *e, struct buf *out,
+    char **cause);
 
 /* Delivered: unlink the file and forget the entry (e is freed). */
 int spool_remove(struct spool *sp, struct spool_entry *e, char **cause);
@@ -69,8 +70,8 @@ int spool_remove(struct spool *sp, struct spool_entry *e, char **cause);
  * Given up: move the file to dead/ with NAME.reason holding reason and a
  * timestamp, and forget the entry (e is freed).
  */
-int spool_bury(struct spool *sp, struct spool_entry *e, const char *reason,
-    char **cause);
+int spool_bury(
+    struct spool *sp, struct spool_entry *e, const char *reason, char **cause);
 
 /* Entries in the order they were spooled (oldest first). */
 size_t spool_count(const struct spool *sp);

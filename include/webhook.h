@@ -27,8 +27,8 @@ struct spool;
 struct webhooks;
 
 /* The request body of alert a in format f, appended to out. */
-void webhook_render(enum config_format f, const struct alert *a,
-    struct buf *out);
+void webhook_render(
+    enum config_format f, const struct alert *a, struct buf *out);
 
 /*
  * Load a secret as written in the configuration: "whsec_" + base64, or
@@ -51,11 +51,11 @@ void webhook_sign(const struct buf *key, const char *id, int64_t timestamp,
  * doubled attempts-1 times, capped at backoff_max, then scaled by a jitter
  * factor in [0.5, 1.0) taken from rnd (0 <= rnd < 1).
  */
-int64_t webhook_backoff_ms(uint32_t attempts, int64_t backoff_ms,
-    int64_t backoff_max_ms, double rnd);
+int64_t webhook_backoff_ms(
+    uint32_t attempts, int64_t backoff_ms, int64_t backoff_max_ms, double rnd);
 
-struct webhooks *webhooks_new(struct event_base *base, struct http *http,
-    struct spool *spool);
+struct webhooks *webhooks_new(
+    struct event_base *base, struct http *http, struct spool *spool);
 void webhooks_free(struct webhooks *ws);
 
 /*
@@ -64,8 +64,15 @@ void webhooks_free(struct webhooks *ws);
  * re-enable webhooks disabled by a 410.  All or nothing: -1 with *cause
  * (caller frees) when a secret cannot be loaded, and nothing changes.
  */
-int webhooks_configure(struct webhooks *ws, const struct config *cf,
-    char **cause);
+int webhooks_configure(
+    struct webhooks *ws, const struct config *cf, char **cause);
+
+/*
+ * What `check` can verify of a webhook beyond its syntax, without reading
+ * its secret: today, that an ntfy url names a topic.  -1 with *cause (caller
+ * frees).
+ */
+int webhook_check(const struct config_webhook *wh, char **cause);
 
 /* Whether an alert of this severity and rule goes to webhook wh. */
 int webhooks_routes(const struct config_webhook *wh, const struct rule *r,
