@@ -74,6 +74,7 @@ struct daemon {
 	int reloading;
 
 	int stopping;
+	int stopped; /* the loop was told to exit */
 	int64_t stop_deadline_ms;
 	int64_t last_tick_ms;
 	int spool_full_logged;
@@ -177,6 +178,9 @@ daemon_stop_now(struct daemon *dm)
 {
 	size_t left = spool_count(dm->spool);
 
+	if (dm->stopped)
+		return;
+	dm->stopped = 1;
 	if (webhooks_inflight(dm->ws) > 0)
 		log_notice("stopping with %zu deliveries in flight; they stay "
 		           "in the spool",
@@ -229,6 +233,7 @@ daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static void
 daemon_terminate_cb(evutil_socket_t sig, short what, void *arg)
 {
+	struct timeval stop_tick = {0, 50 * 1000};
 	struct daemon *dm = arg;
 
 	if (dm->stopping) {
@@ -242,6 +247,10 @@ daemon_terminate_cb(evutil_socket_t sig, short what, void *arg)
 	dm->stopping = 1;
 	dm->stop_deadline_ms =
 	    daemon_monotonic_ms() + dm->cf->daemon.shutdown_timeout_ms;
+	/* Notice the last delivery (or the deadline) within 50 ms, not at
+	 * the next one-second tick. */
+	event_del(dm->ev_tick);
+	event_add(dm->ev_tick, &stop_tick);
 	inbox_pause(dm->inbox, INBOX_PAUSE_STOP);
 	webhooks_stop(dm->ws);
 	if (webhooks_inflight(dm->ws) == 0)

@@ -1587,9 +1587,10 @@ webhooks_kick(struct webhooks *ws)
 			continue;
 		}
 		hook = webhooks_find(ws, e->webhook);
-		if (e->next_ms > now) {
-			if ((hook == NULL || !hook->disabled) &&
-			    e->next_ms < next)
+		/* An entry for a webhook that is gone is buried now, even if
+		 * it was waiting for a retry. */
+		if (e->next_ms > now && hook != NULL && !hook->removed) {
+			if (!hook->disabled && e->next_ms < next)
 				next = e->next_ms;
 			i++;
 			continue;
