@@ -140,6 +140,9 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = 'HTTP/1.1'
+            # http.server writes each header line in its own send(); with
+            # Nagle on, the client's delayed ACK adds ~40 ms per request.
+            disable_nagle_algorithm = True
 
             def log_message(self, fmt, *args):
                 pass
