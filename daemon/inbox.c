@@ -480,15 +480,23 @@ inbox_work_cb(evutil_socket_t fd, short what, void *arg)
 	inbox_schedule(ib);
 }
 
-/* Run another batch soon if there is work and the inbox is not paused. */
+/*
+ * Run another batch soon if there is work and the inbox is not paused.  A
+ * zero timeout, not event_active(): libevent runs events activated during
+ * its pass over active events in that same pass, so re-activating from the
+ * batch itself would never let the loop poll, and signals would wait for the
+ * whole backlog.
+ */
 static void
 inbox_schedule(struct inbox *ib)
 {
+	struct timeval now = {0, 0};
+
 	if (ib->paused)
 		return;
 	if (ib->claimed.head != ib->claimed.n ||
 	    ib->events.head != ib->events.n || ib->scan != NULL)
-		event_active(ib->ev_work, 0, 0);
+		evtimer_add(ib->ev_work, &now);
 }
 
 static void
@@ -604,7 +612,7 @@ inbox_new(struct event_base *base, const char *dir, const char *state_dir,
 		inbox_free(ib);
 		return NULL;
 	}
-	ib->ev_work = event_new(base, -1, 0, inbox_work_cb, ib);
+	ib->ev_work = evtimer_new(base, inbox_work_cb, ib);
 	ib->ev_retry = evtimer_new(base, inbox_retry_cb, ib);
 	return ib;
 }
