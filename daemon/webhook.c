@@ -1075,10 +1075,12 @@ webhooks_add_duration(struct buf *b, int64_t ms)
 		buf_printf(b, "%" PRId64 "ms", ms);
 }
 
+static void webhooks_walk(struct webhooks *ws);
+
 static void
 webhooks_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	webhooks_kick(arg);
+	webhooks_walk(arg);
 }
 
 struct webhooks *
@@ -1561,13 +1563,28 @@ webhooks_start(struct webhooks *ws, struct webhooks_hook *hook,
 }
 
 /*
- * Walk the spool once: bury the entries of webhooks that are gone, start
- * the due ones while their webhook has room, and set the timer for the
- * earliest entry that is not due yet.  Completions call this again, so a
- * webhook at its limit needs no timer.
+ * A kick only arms the timer with a zero timeout: every kick of one turn of
+ * the loop (each spooled alert, each completion) then costs one walk of the
+ * spool, not one walk each, which a large spool would make quadratic.
  */
 void
 webhooks_kick(struct webhooks *ws)
+{
+	struct timeval now = {0, 0};
+
+	if (ws->stopped || !ws->configured)
+		return;
+	evtimer_add(ws->timer, &now);
+}
+
+/*
+ * Walk the spool once: bury the entries of webhooks that are gone, start
+ * the due ones while their webhook has room, and set the timer for the
+ * earliest entry that is not due yet.  Completions kick again, so a webhook
+ * at its limit needs no timer.
+ */
+static void
+webhooks_walk(struct webhooks *ws)
 {
 	struct spool_entry *e;
 	struct webhooks_hook *hook;
