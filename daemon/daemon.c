@@ -31,6 +31,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
 #include "http.h"
@@ -81,24 +82,6 @@ struct daemon {
 	char status[256];
 };
 
-static int64_t
-daemon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-daemon_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Log every diagnostic of a configuration, one log line each. */
 static void
 daemon_log_diags(const struct config *cf)
@@ -133,8 +116,7 @@ daemon_inbox_doc(const struct doc *d, const char *path, const char *name,
 	src.title = d->title;
 	src.link = d->link;
 	src.published = d->published;
-	rc =
-	    pipeline_document(dm->pl, d, &src, "inbox", daemon_now_ms(), cause);
+	rc = pipeline_document(dm->pl, d, &src, "inbox", clock_now_ms(), cause);
 	/* Back-pressure at once, not at the next tick: a burst of large
 	 * documents would otherwise run past the cap. */
 	if (spool_full(dm->spool))
@@ -196,10 +178,10 @@ daemon_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *dm = arg;
 
-	dm->last_tick_ms = daemon_monotonic_ms();
+	dm->last_tick_ms = clock_monotonic_ms();
 	if (dm->stopping) {
 		if (webhooks_inflight(dm->ws) == 0 ||
-		    daemon_monotonic_ms() >= dm->stop_deadline_ms)
+		    clock_monotonic_ms() >= dm->stop_deadline_ms)
 			daemon_stop_now(dm);
 		return;
 	}
@@ -226,7 +208,7 @@ daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *dm = arg;
 
-	if (daemon_monotonic_ms() - dm->last_tick_ms < DAEMON_HEALTHY_MS)
+	if (clock_monotonic_ms() - dm->last_tick_ms < DAEMON_HEALTHY_MS)
 		notify_send("WATCHDOG=1");
 }
 
@@ -246,7 +228,7 @@ daemon_terminate_cb(evutil_socket_t sig, short what, void *arg)
 	notify_send("STOPPING=1");
 	dm->stopping = 1;
 	dm->stop_deadline_ms =
-	    daemon_monotonic_ms() + dm->cf->daemon.shutdown_timeout_ms;
+	    clock_monotonic_ms() + dm->cf->daemon.shutdown_timeout_ms;
 	/* Notice the last delivery (or the deadline) within 50 ms, not at
 	 * the next one-second tick. */
 	event_del(dm->ev_tick);
@@ -405,7 +387,7 @@ daemon_start(struct daemon *dm)
 	evsignal_add(dm->ev_hup, NULL);
 	dm->ev_tick = event_new(dm->base, -1, EV_PERSIST, daemon_tick_cb, dm);
 	event_add(dm->ev_tick, &tick);
-	dm->last_tick_ms = daemon_monotonic_ms();
+	dm->last_tick_ms = clock_monotonic_ms();
 	if ((wd_usec = notify_watchdog_usec()) > 0) {
 		wd.tv_sec = (time_t)(wd_usec / 2 / 1000000);
 		wd.tv_usec = (suseconds_t)(wd_usec / 2 % 1000000);

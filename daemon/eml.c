@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "eml.h"
 #include "html.h"
@@ -155,22 +156,6 @@ eml_hex(char c)
 	return -1;
 }
 
-static int
-eml_b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Quoted-printable: =XX is a byte, '=' before the line end a soft break
  * (white space between them allowed), any other '=' itself.  In a header
@@ -229,7 +214,7 @@ eml_b64_decode(const char *s, size_t n, struct buf *out)
 			bits = 0;
 			continue;
 		}
-		if ((v = eml_b64_value(s[i])) == -1)
+		if ((v = base64_value((unsigned char)s[i])) == -1)
 			continue;
 		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
 		bits += 6;

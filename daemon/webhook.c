@@ -34,6 +34,8 @@
 #include <openssl/hmac.h>
 
 #include "alert.h"
+#include "base64.h"
+#include "clock.h"
 #include "buf.h"
 #include "config.h"
 #include "http.h"
@@ -783,22 +785,6 @@ webhook_key_release(struct buf *b)
 	buf_release(b);
 }
 
-static int
-webhook_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
  * Strict standard base64 (padding optional, nothing else allowed), as the
  * Standard Webhooks secrets are written.  EVP_DecodeBlock() accepts white
@@ -821,7 +807,7 @@ webhook_b64_decode(const char *s, size_t n, struct buf *out)
 	if (n % 4 == 1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((v = webhook_b64_value((unsigned char)s[i])) < 0)
+		if ((v = base64_value((unsigned char)s[i])) < 0)
 			return -1;
 		acc = (acc << 6) | (unsigned int)v;
 		bits += 6;
@@ -1044,15 +1030,6 @@ webhook_backoff_ms(
 
 /* Delivery. */
 
-static int64_t
-webhooks_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A duration as the configuration writes it: "24h", "1h30m", "90s". */
 static void
 webhooks_add_duration(struct buf *b, int64_t ms)
@@ -1087,7 +1064,7 @@ struct webhooks *
 webhooks_new(struct event_base *base, struct http *http, struct spool *sp)
 {
 	struct webhooks *ws;
-	int64_t seed = webhooks_now_ms() ^ ((int64_t)getpid() << 16);
+	int64_t seed = clock_now_ms() ^ ((int64_t)getpid() << 16);
 
 	ws = xcalloc(1, sizeof *ws);
 	ws->base = base;
@@ -1422,7 +1399,7 @@ webhooks_done_cb(const struct http_response *res, void *arg)
 	struct webhooks_hook *hook = d->hook;
 	struct spool_entry *e = d->entry;
 	struct buf msg;
-	int64_t now = webhooks_now_ms();
+	int64_t now = clock_now_ms();
 	char *cause;
 	long status = res->status;
 
@@ -1596,7 +1573,7 @@ webhooks_walk(struct webhooks *ws)
 
 	if (ws->stopped || !ws->configured)
 		return;
-	now = webhooks_now_ms();
+	now = clock_now_ms();
 	for (i = 0; i < spool_count(ws->spool);) {
 		e = spool_entry_at(ws->spool, i);
 		if (e->busy) {
