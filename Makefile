@@ -33,8 +33,8 @@ endif
 
 # Libraries the program links.  libevent, libcurl and expat are here from the
 # start so that one dependency check covers the whole daemon.
-PKGS		= libutf8proc inih expat libevent libcurl libcrypto
-TEST_PKGS	= cmocka libcjson
+PKGS		= libutf8proc inih expat libevent libcurl libcrypto libcjson
+TEST_PKGS	= cmocka
 
 WARNINGS	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		  -Wformat=2 -Wwrite-strings -Wcast-qual -Wpointer-arith \
@@ -71,6 +71,7 @@ SRCS		= \
 	daemon/daemon.c \
 	daemon/doc.c \
 	daemon/eml.c \
+	daemon/feed.c \
 	daemon/entities.c \
 	daemon/html.c \
 	daemon/http.c \
@@ -80,7 +81,9 @@ SRCS		= \
 	daemon/match.c \
 	daemon/notify.c \
 	daemon/pipeline.c \
+	daemon/poller.c \
 	daemon/rule.c \
+	daemon/seen.c \
 	daemon/spool.c \
 	daemon/text.c \
 	daemon/watchlist.c \
@@ -94,6 +97,7 @@ UNIT_TESTS	= \
 	tests/unit/test_config \
 	tests/unit/test_doc \
 	tests/unit/test_eml \
+	tests/unit/test_feed \
 	tests/unit/test_html \
 	tests/unit/test_http \
 	tests/unit/test_json \

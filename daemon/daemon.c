@@ -39,6 +39,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pipeline.h"
+#include "poller.h"
 #include "spool.h"
 #include "text.h"
 #include "webhook.h"
@@ -62,6 +63,7 @@ struct daemon {
 	struct webhooks *ws;
 	struct pipeline *pl;
 	struct inbox *inbox;
+	struct poller *poller;
 
 	struct event *ev_term;
 	struct event *ev_int;
@@ -122,6 +124,33 @@ daemon_inbox_doc(const struct doc *d, const char *path, const char *name,
 	if (spool_full(dm->spool))
 		inbox_pause(dm->inbox, INBOX_PAUSE_SPOOL);
 	return rc;
+}
+
+/* A new feed entry: into the pipeline, as input "feed:ID". */
+static int
+daemon_feed_entry(const struct doc *d, const struct alert_source *src,
+    void *arg, char **cause)
+{
+	struct daemon *dm = arg;
+	char input[256];
+	int rc;
+
+	snprintf(input, sizeof input, "feed:%s", src->feed);
+	rc = pipeline_document(dm->pl, d, src, input, clock_now_ms(), cause);
+	if (spool_full(dm->spool))
+		inbox_pause(dm->inbox, INBOX_PAUSE_SPOOL);
+	return rc;
+}
+
+/* A feed started failing, or works again. */
+static void
+daemon_feed_health(const char *feed_id, int failing, const char *why, void *arg)
+{
+	if (failing)
+		log_errorx("feed %s: failing %d times in a row: %s", feed_id,
+		    POLLER_HEALTH_FAILURES, why);
+	else
+		log_notice("feed %s: works again", feed_id);
 }
 
 /* STATUS= for systemctl status: where we are and what we did last. */
@@ -234,6 +263,7 @@ daemon_terminate_cb(evutil_socket_t sig, short what, void *arg)
 	event_del(dm->ev_tick);
 	event_add(dm->ev_tick, &stop_tick);
 	inbox_pause(dm->inbox, INBOX_PAUSE_STOP);
+	poller_stop(dm->poller);
 	webhooks_stop(dm->ws);
 	if (webhooks_inflight(dm->ws) == 0)
 		daemon_stop_now(dm);
@@ -305,6 +335,12 @@ daemon_apply(struct daemon *dm, struct config *cf)
 	    strcmp(cf->daemon.state_dir, dm->state_dir) != 0)
 		log_warnx("reload: inbox and state_dir keep their old values "
 		          "until watchlistd is restarted");
+	if (poller_configure(dm->poller, cf, &cause) != 0) {
+		log_errorx(
+		    "reload: feeds keep their previous settings: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
 	pipeline_set_config(dm->pl, cf);
 	inbox_configure(dm->inbox, cf->daemon.max_document_size,
 	    cf->daemon.processed == CONFIG_PROCESSED_DELETE);
@@ -371,6 +407,10 @@ daemon_start(struct daemon *dm)
 		goto fail;
 	inbox_configure(dm->inbox, dm->cf->daemon.max_document_size,
 	    dm->cf->daemon.processed == CONFIG_PROCESSED_DELETE);
+	dm->poller = poller_new(dm->base, dm->http, dm->state_dir,
+	    daemon_feed_entry, daemon_feed_health, dm);
+	if (poller_configure(dm->poller, dm->cf, &cause) != 0)
+		goto fail;
 
 	if (pipe2(dm->reload_pipe, O_CLOEXEC) == -1) {
 		log_warn("pipe2");
@@ -419,6 +459,7 @@ daemon_free(struct daemon *dm)
 		if (*evs[i] != NULL)
 			event_free(*evs[i]);
 	}
+	poller_free(dm->poller);
 	inbox_free(dm->inbox);
 	pipeline_free(dm->pl);
 	webhooks_free(dm->ws);

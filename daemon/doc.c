@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "alert.h"
 #include "doc.h"
+#include "feed.h"
 #include "eml.h"
 #include "html.h"
 #include "xmalloc.h"
@@ -246,4 +248,33 @@ doc_free(struct doc *d)
 	free(d->from);
 	free(d->date);
 	free(d);
+}
+
+struct doc *
+doc_from_feed_entry(const char *name, const struct feed_entry *e)
+{
+	struct doc *d;
+	struct buf b;
+	char *raw, published[32];
+	size_t len;
+	int64_t when;
+
+	buf_init(&b);
+	if (e->title != NULL)
+		buf_add_str(&b, e->title);
+	buf_add_str(&b, "\n\n");
+	if (e->content != NULL && *e->content != '\0')
+		buf_add_str(&b, e->content);
+	else if (e->summary != NULL)
+		buf_add_str(&b, e->summary);
+	raw = buf_detach(&b, &len);
+	d = doc_from_bytes(name, raw, len, DOC_TEXT);
+	when = e->published != INT64_MIN ? e->published : e->updated;
+	if (when != INT64_MIN) {
+		alert_format_time(when * 1000, published);
+		d->published = xstrdup(published);
+	}
+	d->title = e->title != NULL ? xstrdup(e->title) : NULL;
+	d->link = e->link != NULL ? xstrdup(e->link) : NULL;
+	return d;
 }

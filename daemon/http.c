@@ -23,13 +23,17 @@
  * returns.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <netinet/in.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -53,6 +57,10 @@ struct http_transfer {
 	struct buf response;
 	int too_large;
 	int64_t retry_after_ms;
+	char *etag;
+	char *last_modified;
+	int refuse_private;
+	char refused[INET6_ADDRSTRLEN]; /* the address refused, if one was */
 	char errbuf[CURL_ERROR_SIZE];
 	int finishing; /* its callback is running */
 
@@ -97,6 +105,8 @@ http_transfer_free(struct http_transfer *t)
 	curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);
 	free(t->body);
+	free(t->etag);
+	free(t->last_modified);
 	buf_release(&t->response);
 	free(t);
 }
@@ -176,6 +186,32 @@ http_parse_retry_after(const char *s, size_t len)
 }
 
 /*
+ * If the header line ptr[0..n) is "name: value", replace *value with a copy
+ * of the value without surrounding white space (NULL if empty).  Returns
+ * whether the name matched.
+ */
+static int
+http_header_value(const char *ptr, size_t n, const char *name, char **value)
+{
+	size_t len = strlen(name);
+
+	if (n <= len || strncasecmp(ptr, name, len) != 0 || ptr[len] != ':')
+		return 0;
+	ptr += len + 1;
+	n -= len + 1;
+	while (n > 0 && (*ptr == ' ' || *ptr == '\t')) {
+		ptr++;
+		n--;
+	}
+	while (n > 0 && (ptr[n - 1] == ' ' || ptr[n - 1] == '\t' ||
+	                    ptr[n - 1] == '\r' || ptr[n - 1] == '\n'))
+		n--;
+	free(*value);
+	*value = n > 0 ? xstrndup(ptr, n) : NULL;
+	return 1;
+}
+
+/*
  * Called by curl for each response header line, status lines included.  A
  * new status line starts a new response (after a redirect or a 100
  * Continue), so it forgets what an earlier one said.
@@ -187,13 +223,86 @@ http_header_cb(char *ptr, size_t size, size_t nitems, void *arg)
 	size_t n = size * nitems;
 	static const char name[] = "retry-after:";
 
-	if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0)
+	if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
 		t->retry_after_ms = -1;
-	else if (n > sizeof name - 1 &&
-	         strncasecmp(ptr, name, sizeof name - 1) == 0)
+		free(t->etag);
+		free(t->last_modified);
+		t->etag = t->last_modified = NULL;
+	} else if (n > sizeof name - 1 &&
+	           strncasecmp(ptr, name, sizeof name - 1) == 0)
 		t->retry_after_ms = http_parse_retry_after(
 		    ptr + sizeof name - 1, n - (sizeof name - 1));
+	else if (!http_header_value(ptr, n, "etag", &t->etag))
+		http_header_value(ptr, n, "last-modified", &t->last_modified);
 	return n;
+}
+
+/* Whether an IPv4 address (network order) is not a public unicast one. */
+static int
+http_private_v4(const struct in_addr *in)
+{
+	uint32_t a = ntohl(in->s_addr);
+
+	return (a >> 24) == 0 ||              /* 0.0.0.0/8 */
+	       (a >> 24) == 10 ||             /* 10.0.0.0/8 */
+	       (a >> 24) == 127 ||            /* loopback */
+	       (a >> 22) == (100 << 2 | 1) || /* 100.64.0.0/10, CGNAT */
+	       (a >> 16) == (169 << 8 | 254) || /* link-local */
+	       (a >> 20) == (172 << 4 | 1) ||   /* 172.16.0.0/12 */
+	       (a >> 16) == (192 << 8 | 168) || /* 192.168.0.0/16 */
+	       (a >> 28) >= 14;                 /* multicast, reserved */
+}
+
+/* Whether an IPv6 address is not a public unicast one. */
+static int
+http_private_v6(const struct in6_addr *in6)
+{
+	const uint8_t *b = in6->s6_addr;
+	struct in_addr v4;
+
+	if (IN6_IS_ADDR_V4MAPPED(in6) || IN6_IS_ADDR_V4COMPAT(in6)) {
+		memcpy(&v4, b + 12, 4);
+		return http_private_v4(&v4);
+	}
+	return IN6_IS_ADDR_UNSPECIFIED(in6) || IN6_IS_ADDR_LOOPBACK(in6) ||
+	       (b[0] & 0xfe) == 0xfc ||                  /* fc00::/7, ULA */
+	       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* link-local */
+	       (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || /* site-local */
+	       b[0] == 0xff;                              /* multicast */
+}
+
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: curl has resolved the name and is about to
+ * connect.  Checking here, rather than the name before the request, sees
+ * the address actually used (no DNS rebinding between check and connect)
+ * and every connection a redirect opens.
+ */
+static curl_socket_t
+http_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *sa)
+{
+	struct http_transfer *t = arg;
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+	int bad = 0;
+
+	if (t->refuse_private && sa->family == AF_INET) {
+		sin = (const struct sockaddr_in *)(const void *)&sa->addr;
+		if ((bad = http_private_v4(&sin->sin_addr)))
+			inet_ntop(AF_INET, &sin->sin_addr, t->refused,
+			    sizeof t->refused);
+	} else if (t->refuse_private && sa->family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)&sa->addr;
+		if ((bad = http_private_v6(&sin6->sin6_addr)))
+			inet_ntop(AF_INET6, &sin6->sin6_addr, t->refused,
+			    sizeof t->refused);
+	} else if (t->refuse_private && sa->family != AF_UNIX) {
+		bad = 1;
+		snprintf(t->refused, sizeof t->refused, "family %d",
+		    sa->family);
+	}
+	if (bad)
+		return CURL_SOCKET_BAD;
+	return socket(sa->family, sa->socktype | SOCK_CLOEXEC, sa->protocol);
 }
 
 /*
@@ -232,9 +341,16 @@ http_check_done(struct http *h)
 		curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &res.total_time);
 		res.retry_after_ms = res.status != 0 ? t->retry_after_ms : -1;
 		res.body = t->response;
+		res.etag = t->etag;
+		res.last_modified = t->last_modified;
 
 		buf_reset(&error);
-		if (t->too_large)
+		if (t->refused[0] != '\0' && code != CURLE_OK)
+			buf_printf(&error,
+			    "refused to connect to %s: a loopback, private or "
+			    "link-local address",
+			    t->refused);
+		else if (t->too_large)
 			buf_printf(&error, "response larger than %zu bytes",
 			    t->max_response);
 		else if (code != CURLE_OK) {
@@ -421,6 +537,28 @@ http_free(struct http *h)
 }
 
 /*
+ * Add "name: value" to the transfer's headers if value is not NULL.  A value
+ * with a line break (from a stored validator gone bad) is left out rather
+ * than let it add a header line of its own.
+ */
+static int
+http_add_header(struct http_transfer *t, const char *name, const char *value)
+{
+	struct curl_slist *list;
+	char *line;
+
+	if (value == NULL || value[strcspn(value, "\r\n")] != '\0')
+		return 0;
+	line = xasprintf("%s: %s", name, value);
+	list = curl_slist_append(t->headers, line);
+	free(line);
+	if (list == NULL)
+		return -1;
+	t->headers = list;
+	return 0;
+}
+
+/*
  * Set every option of a request on its easy handle.  Certificate checks are
  * always on; only the CA bundle may be chosen.
  */
@@ -459,6 +597,12 @@ http_setup(
 	HTTP_SET(CURLOPT_WRITEDATA, t);
 	HTTP_SET(CURLOPT_HEADERFUNCTION, http_header_cb);
 	HTTP_SET(CURLOPT_HEADERDATA, t);
+	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb);
+	HTTP_SET(CURLOPT_OPENSOCKETDATA, t);
+	if (req->low_speed_seconds > 0) {
+		HTTP_SET(CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
+		HTTP_SET(CURLOPT_LOW_SPEED_TIME, req->low_speed_seconds);
+	}
 
 	if (strcmp(req->method, "GET") == 0)
 		HTTP_SET(CURLOPT_HTTPGET, 1L);
@@ -483,6 +627,10 @@ http_setup(
 			goto nomem;
 		t->headers = list;
 	}
+	if (http_add_header(t, "If-None-Match", req->if_none_match) != 0 ||
+	    http_add_header(
+	        t, "If-Modified-Since", req->if_modified_since) != 0)
+		goto nomem;
 	if ((list = curl_slist_append(t->headers, "Expect:")) == NULL)
 		goto nomem;
 	t->headers = list;
@@ -517,6 +665,7 @@ http_request_start(struct http *h, const struct http_request *req,
 	t = xcalloc(1, sizeof *t);
 	t->max_response = req->max_response;
 	t->retry_after_ms = -1;
+	t->refuse_private = req->refuse_private;
 	t->done = done;
 	t->arg = arg;
 	buf_init(&t->response);

@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "feed.h"
 #include "inbox.h"
 #include "log.h"
 #include "text.h"
@@ -274,6 +275,49 @@ inbox_done(struct inbox *ib, const char *claimed, const char *name)
 }
 
 /*
+ * A feed file dropped into the inbox: each entry is a document.  If the
+ * callback fails on one, the whole file is tried again later; the entries
+ * already handled give the same alert ids then, which the spool keeps once.
+ */
+static int
+inbox_process_feed(struct inbox *ib, const char *claimed, const char *path,
+    const char *name, const char *raw, size_t len)
+{
+	struct feed feed;
+	struct doc *d;
+	char *cause = NULL, *reason;
+	size_t i;
+	int rc = 0;
+
+	if (feed_parse(raw, len, &feed, &cause) != 0) {
+		reason = xasprintf("a feed file (by its name) that is not a "
+		                   "feed: %s",
+		    cause);
+		inbox_fail(ib, claimed, name, reason);
+		free(reason);
+		free(cause);
+		feed_release(&feed);
+		return 0;
+	}
+	for (i = 0; i < feed.nentries && rc == 0; i++) {
+		d = doc_from_feed_entry(name, &feed.entries[i]);
+		if (ib->cb(d, path, name, ib->arg, &cause) != 0) {
+			log_warnx("inbox: %s: entry %zu kept for another try: "
+			          "%s",
+			    name, i, cause);
+			free(cause);
+			cause = NULL;
+			rc = -1;
+		}
+		doc_free(d);
+	}
+	feed_release(&feed);
+	if (rc == 0)
+		inbox_done(ib, claimed, name);
+	return rc;
+}
+
+/*
  * Read the claimed file name in .work/ and hand it to the callback.
  * Returns -1 when the callback asked to retry later.
  */
@@ -337,6 +381,11 @@ inbox_process(struct inbox *ib, const char *name)
 	close(fd);
 	fd = -1;
 
+	if (feed_name_is_feed(name)) {
+		rc = inbox_process_feed(ib, claimed, path, name, raw, len);
+		free(raw);
+		return rc;
+	}
 	fmt = doc_format_from_name(name);
 	if (!doc_format_known(name) && !text_utf8_valid(raw, len)) {
 		reason = xstrdup("not a known document type (.txt .text .html "

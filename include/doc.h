@@ -60,6 +60,15 @@ int doc_format_known(const char *name);
 struct doc *doc_from_bytes(
     const char *name, char *raw, size_t len, enum doc_format format);
 
+struct feed_entry;
+
+/*
+ * A feed entry as a document: its title, a blank line, and its content (or
+ * summary) as text; title, link and published (RFC 3339 UTC) are set from
+ * the entry.  name is copied.
+ */
+struct doc *doc_from_feed_entry(const char *name, const struct feed_entry *e);
+
 /*
  * Read a file (or stdin for "-") of at most max bytes into a document, its
  * format from its name.  A path must name a regular file (symbolic links are

@@ -17,6 +17,9 @@
 struct event_base;
 struct http;
 
+/* The least transfer speed low_speed_seconds asks for. */
+#define HTTP_LOW_SPEED_BYTES 64
+
 struct http_request {
 	const char *method; /* "POST", "GET" */
 	const char *url;
@@ -28,7 +31,26 @@ struct http_request {
 	int64_t timeout_ms;   /* the whole transfer */
 	const char *ca_file;  /* NULL: the system's */
 	size_t max_response;  /* bytes of body kept; more is an error */
-	int follow_redirects; /* 0 for webhooks */
+	int follow_redirects; /* at most 5, http and https only; 0 for webhooks */
+
+	/*
+	 * Conditional GET: sent as If-None-Match and If-Modified-Since when
+	 * not NULL, as the server gave them in ETag and Last-Modified.
+	 */
+	const char *if_none_match;
+	const char *if_modified_since;
+	/*
+	 * Abort when fewer than HTTP_LOW_SPEED_BYTES per second arrive for
+	 * this many seconds, waiting for the first byte included; 0: never.
+	 */
+	long low_speed_seconds;
+	/*
+	 * Refuse to connect to an address that is loopback, private,
+	 * link-local, unspecified or multicast (checked on the address
+	 * resolved, at connect time, for every connection a redirect opens
+	 * too).  0 for webhooks, which their operator points where he likes.
+	 */
+	int refuse_private;
 };
 
 struct http_response {
@@ -37,6 +59,8 @@ struct http_response {
 	int64_t retry_after_ms; /* Retry-After as a delay; -1 if absent */
 	struct buf body;        /* up to max_response bytes */
 	double total_time;      /* seconds */
+	const char *etag;       /* ETag of the final response, or NULL */
+	const char *last_modified; /* its Last-Modified, or NULL */
 };
 
 /* The response is valid only during the call. */

@@ -19,6 +19,16 @@
 #define WL_MAX_DOCUMENT_SIZE (8 * 1024 * 1024)
 #endif
 
+/* The largest feed document parsed, in bytes (a fetched or a dropped file). */
+#ifndef WL_MAX_FEED_BYTES
+#define WL_MAX_FEED_BYTES (16 * 1024 * 1024)
+#endif
+
+/* Deepest nesting of XML elements in a feed. */
+#ifndef WL_MAX_FEED_DEPTH
+#define WL_MAX_FEED_DEPTH 256
+#endif
+
 /* Longest alias or `not` phrase, in words: bounds the matcher's look-back. */
 #ifndef WL_MAX_ALIAS_WORDS
 #define WL_MAX_ALIAS_WORDS 32

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <event2/event.h>
+#include <zlib.h>
 
 #include "http.h"
 #include "test_server.h"
@@ -22,6 +23,8 @@ struct result {
 	int done;
 	long status;
 	char *error;
+	char *etag;
+	char *last_modified;
 	int64_t retry_after_ms;
 	char *body;
 	size_t bodylen;
@@ -36,6 +39,40 @@ struct fixture {
 
 static struct fixture fx;
 
+/* Gzip'ed bodies the server sends, made once in main(). */
+static char *gz_small, *gz_bomb;
+static size_t gz_small_len, gz_bomb_len;
+
+/* Compress n bytes of src (or of 'a' if src is NULL) with a gzip wrapper. */
+static char *
+gzip(const char *src, size_t n, size_t *outlen)
+{
+	z_stream z;
+	char *in, *out;
+	size_t cap;
+
+	in = malloc(n);
+	if (src != NULL)
+		memcpy(in, src, n);
+	else
+		memset(in, 'a', n);
+	memset(&z, 0, sizeof z);
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 9,
+	                     Z_DEFAULT_STRATEGY),
+	    Z_OK);
+	cap = deflateBound(&z, n);
+	out = malloc(cap);
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (unsigned)n;
+	z.next_out = (unsigned char *)out;
+	z.avail_out = (unsigned)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	free(in);
+	return out;
+}
+
 /* The server's answers, by path. */
 static void
 respond(const struct test_server_request *req, struct test_server_reply *r,
@@ -45,6 +82,7 @@ respond(const struct test_server_request *req, struct test_server_reply *r,
 	static char big_hdr[128];
 	time_t t;
 	const char *p = req->path;
+	char *v;
 
 	if (strcmp(p, "/ok") == 0)
 		r->body = "ok";
@@ -79,6 +117,31 @@ respond(const struct test_server_request *req, struct test_server_reply *r,
 	} else if (strcmp(p, "/slow") == 0) {
 		r->delay_ms = 150;
 		r->body = "slow";
+	} else if (strcmp(p, "/cond") == 0) {
+		v = test_server_header(req, "If-None-Match");
+		if (v != NULL && strcmp(v, "\"v1\"") == 0) {
+			r->status = 304;
+			r->headers = "ETag: \"v1\"\r\n";
+		} else {
+			r->headers = "ETag: \"v1\"\r\n"
+			             "Last-Modified: Sat, 21 Nov 2026 12:00:00 "
+			             "GMT\r\n";
+			r->body = "fresh";
+		}
+		free(v);
+	} else if (strcmp(p, "/gzip") == 0) {
+		r->headers = "Content-Encoding: gzip\r\n";
+		r->body = gz_small;
+		r->bodylen = gz_small_len;
+	} else if (strcmp(p, "/bomb") == 0) {
+		r->headers = "Content-Encoding: gzip\r\n";
+		r->body = gz_bomb;
+		r->bodylen = gz_bomb_len;
+	} else if (strcmp(p, "/endless") == 0)
+		r->filler = 50 * 1024 * 1024;
+	else if (strncmp(p, "/loop", 5) == 0) {
+		r->status = 302;
+		r->headers = "Location: /loop\r\n";
 	} else {
 		r->status = 404;
 		r->body = "not here";
@@ -114,6 +177,8 @@ static void
 result_release(struct result *r)
 {
 	free(r->error);
+	free(r->etag);
+	free(r->last_modified);
 	free(r->body);
 	memset(r, 0, sizeof *r);
 }
@@ -127,6 +192,9 @@ done_cb(const struct http_response *res, void *arg)
 	r->status = res->status;
 	r->error = res->error != NULL ? strdup(res->error) : NULL;
 	r->retry_after_ms = res->retry_after_ms;
+	r->etag = res->etag != NULL ? strdup(res->etag) : NULL;
+	r->last_modified =
+	    res->last_modified != NULL ? strdup(res->last_modified) : NULL;
 	r->body = malloc(res->body.len + 1);
 	memcpy(r->body, res->body.data, res->body.len + 1);
 	r->bodylen = res->body.len;
@@ -539,6 +607,166 @@ test_parallel(void **state)
 	free(url);
 }
 
+/* Validators come back from the response, and go out as headers: 304. */
+static void
+test_conditional(void **state)
+{
+	struct http_request req;
+	struct test_server_request *got;
+	struct result r = {0};
+	char *url = test_server_url(fx.srv, "/cond"), *cause = NULL, *v;
+
+	get("/cond", 0, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "fresh");
+	assert_string_equal(r.etag, "\"v1\"");
+	assert_string_equal(r.last_modified, "Sat, 21 Nov 2026 12:00:00 GMT");
+	result_release(&r);
+
+	request_init(&req, "GET", url);
+	req.if_none_match = "\"v1\"";
+	req.if_modified_since = "Sat, 21 Nov 2026 12:00:00 GMT";
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 10000), 0);
+	assert_int_equal(r.status, 304);
+	assert_null(r.error);
+	assert_int_equal(r.bodylen, 0);
+	assert_string_equal(r.etag, "\"v1\"");
+	assert_null(r.last_modified);
+	got = test_server_get(fx.srv, 1);
+	v = test_server_header(got, "If-Modified-Since");
+	assert_string_equal(v, "Sat, 21 Nov 2026 12:00:00 GMT");
+	free(v);
+	test_server_request_free(got);
+	result_release(&r);
+
+	/* A validator that would smuggle a header line is not sent. */
+	request_init(&req, "GET", url);
+	req.if_none_match = "\"v1\"\r\nX-Evil: 1";
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 10000), 0);
+	assert_int_equal(r.status, 200);
+	got = test_server_get(fx.srv, 2);
+	assert_null(test_server_header(got, "X-Evil"));
+	assert_null(test_server_header(got, "If-None-Match"));
+	test_server_request_free(got);
+	result_release(&r);
+	free(url);
+}
+
+static void
+test_gzip(void **state)
+{
+	struct test_server_request *got;
+	struct result r = {0};
+	char *v;
+
+	get("/gzip", 0, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(r.error);
+	assert_string_equal(r.body, "<rss>hello, compressed world</rss>");
+	got = test_server_get(fx.srv, 0);
+	v = test_server_header(got, "Accept-Encoding");
+	assert_non_null(v);
+	assert_non_null(strstr(v, "gzip"));
+	free(v);
+	test_server_request_free(got);
+	result_release(&r);
+}
+
+/* 64 MB that compress to 64 KB: cut at the cap, counted decompressed. */
+static void
+test_gzip_bomb(void **state)
+{
+	struct result r = {0};
+
+	get("/bomb", 0, 100000, &r);
+	assert_non_null(r.error);
+	assert_string_equal(r.error, "response larger than 100000 bytes");
+	assert_true(r.bodylen <= 100000);
+	result_release(&r);
+}
+
+/* A body far larger than the cap is cut off without reading it all. */
+static void
+test_endless(void **state)
+{
+	struct result r = {0};
+
+	get("/endless", 0, 65536, &r);
+	assert_non_null(r.error);
+	assert_string_equal(r.error, "response larger than 65536 bytes");
+	assert_true(r.bodylen <= 65536);
+	result_release(&r);
+}
+
+/* At most 5 redirects are followed. */
+static void
+test_redirect_limit(void **state)
+{
+	struct result r = {0};
+
+	get("/loop", 1, 0, &r);
+	assert_non_null(r.error);
+	assert_non_null(strstr(r.error, "redirect"));
+	assert_int_equal(test_server_count(fx.srv), 6);
+	result_release(&r);
+}
+
+/* A server that sends nothing is given up after low_speed_seconds. */
+static void
+test_low_speed(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char *url = test_server_url(fx.srv, "/hang"), *cause = NULL;
+	struct timespec t0, t1;
+	long ms;
+
+	request_init(&req, "GET", url);
+	req.timeout_ms = 10000;
+	req.low_speed_seconds = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 8000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_in_range(ms, 900, 3000);
+	assert_int_equal(r.status, 0);
+	assert_non_null(r.error);
+	assert_non_null(strstr(r.error, "too slow"));
+	result_release(&r);
+	free(url);
+}
+
+/* refuse_private: 127.0.0.1 is refused at connect time; off, it is not. */
+static void
+test_refuse_private(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char *url = test_server_url(fx.srv, "/ok"), *cause = NULL;
+
+	request_init(&req, "GET", url);
+	req.refuse_private = 1;
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(r.error);
+	assert_string_equal(r.error, "refused to connect to 127.0.0.1: a "
+	                             "loopback, private or link-local address");
+	assert_int_equal(test_server_count(fx.srv), 0);
+	result_release(&r);
+
+	request_init(&req, "GET", url);
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	assert_int_equal(r.status, 200);
+	result_release(&r);
+	free(url);
+}
+
 int
 main(void)
 {
@@ -558,7 +786,23 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_free_in_callback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gzip_bomb, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_endless, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_redirect_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_low_speed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_refuse_private, setup, teardown),
 	};
+	static const char small[] = "<rss>hello, compressed world</rss>";
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	gz_small = gzip(small, sizeof small - 1, &gz_small_len);
+	gz_bomb = gzip(NULL, 64 * 1024 * 1024, &gz_bomb_len);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	free(gz_small);
+	free(gz_bomb);
+	return rc;
 }

@@ -173,7 +173,11 @@ test_server_conn_main(void *arg)
 		while (!test_server_stopping(s))
 			test_server_sleep(s, 50);
 	} else {
-		blen = reply.body != NULL ? strlen(reply.body) : reply.filler;
+		if (reply.body != NULL)
+			blen = reply.bodylen != 0 ? reply.bodylen
+			                          : strlen(reply.body);
+		else
+			blen = reply.filler;
 		snprintf(head, sizeof head,
 		    "HTTP/1.1 %d Test\r\nContent-Length: %zu\r\n"
 		    "Connection: close\r\n%s\r\n",

@@ -24,7 +24,8 @@ struct test_server_request {
 struct test_server_reply {
 	int status;          /* 200 if left 0 */
 	const char *headers; /* more header lines, each ending "\r\n" */
-	const char *body;    /* NUL-terminated */
+	const char *body;    /* NUL-terminated, unless bodylen is set */
+	size_t bodylen;      /* bytes of body, for binary bodies */
 	size_t filler;       /* or this many bytes of 'x' */
 	int delay_ms;        /* before answering */
 	int hang;            /* never answer; close at test_server_stop() */
