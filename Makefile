@@ -34,7 +34,7 @@ endif
 # Libraries the program links.  libevent, libcurl and expat are here from the
 # start so that one dependency check covers the whole daemon.
 PKGS		= libutf8proc inih expat libevent libcurl libcrypto libcjson
-TEST_PKGS	= cmocka
+TEST_PKGS	= cmocka zlib
 
 WARNINGS	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		  -Wformat=2 -Wwrite-strings -Wcast-qual -Wpointer-arith \
