@@ -69,6 +69,7 @@ SRCS		= \
 	daemon/cmd_parse.c \
 	daemon/config.c \
 	daemon/daemon.c \
+	daemon/dedup.c \
 	daemon/doc.c \
 	daemon/eml.c \
 	daemon/feed.c \
@@ -95,6 +96,7 @@ MAIN		= daemon/main.c
 UNIT_TESTS	= \
 	tests/unit/test_alert \
 	tests/unit/test_config \
+	tests/unit/test_dedup \
 	tests/unit/test_doc \
 	tests/unit/test_eml \
 	tests/unit/test_feed \

@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "dedup.h"
 #include "http.h"
 #include "inbox.h"
 #include "log.h"
@@ -64,6 +65,7 @@ struct daemon {
 	struct pipeline *pl;
 	struct inbox *inbox;
 	struct poller *poller;
+	struct dedup *dedup;
 
 	struct event *ev_term;
 	struct event *ev_int;
@@ -345,6 +347,7 @@ daemon_apply(struct daemon *dm, struct config *cf)
 	inbox_configure(dm->inbox, cf->daemon.max_document_size,
 	    cf->daemon.processed == CONFIG_PROCESSED_DELETE);
 	spool_set_max(dm->spool, cf->daemon.spool_max_size);
+	dedup_set_window(dm->dedup, cf->daemon.dedup_window_ms);
 	log_set_level((enum log_level)cf->daemon.log_level);
 	config_free(dm->cf);
 	dm->cf = cf;
@@ -376,7 +379,7 @@ daemon_start(struct daemon *dm)
 	struct timeval tick = {DAEMON_TICK_MS / 1000, 0};
 	struct timeval wd;
 	uint64_t wd_usec;
-	char *cause = NULL, *spool_dir;
+	char *cause = NULL, *spool_dir, *dedup_path;
 
 	dm->inbox_dir = xstrdup(dm->cf->daemon.inbox);
 	dm->state_dir = xstrdup(dm->cf->daemon.state_dir);
@@ -399,7 +402,13 @@ daemon_start(struct daemon *dm)
 	dm->ws = webhooks_new(dm->base, dm->http, dm->spool);
 	if (webhooks_configure(dm->ws, dm->cf, &cause) != 0)
 		goto fail;
-	dm->pl = pipeline_new(dm->spool, dm->ws);
+	dedup_path = xasprintf("%s/dedup", dm->state_dir);
+	dm->dedup = dedup_open(
+	    dedup_path, dm->cf->daemon.dedup_window_ms, clock_now_ms(), &cause);
+	free(dedup_path);
+	if (dm->dedup == NULL)
+		goto fail;
+	dm->pl = pipeline_new(dm->spool, dm->ws, dm->dedup);
 	pipeline_set_config(dm->pl, dm->cf);
 	dm->inbox = inbox_new(dm->base, dm->inbox_dir, dm->state_dir,
 	    daemon_inbox_doc, dm, &cause);
@@ -462,6 +471,7 @@ daemon_free(struct daemon *dm)
 	poller_free(dm->poller);
 	inbox_free(dm->inbox);
 	pipeline_free(dm->pl);
+	dedup_close(dm->dedup);
 	webhooks_free(dm->ws);
 	http_free(dm->http);
 	spool_close(dm->spool);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "dedup.h"
 #include "log.h"
 #include "pipeline.h"
 #include "rule.h"
@@ -25,6 +26,7 @@ struct pipeline {
 	const struct config *cf;
 	struct spool *spool;
 	struct webhooks *ws;
+	struct dedup *dedup;
 	struct pipeline_throttle *throttles;
 	size_t nthrottles;
 	struct watchlist_hits hits;
@@ -34,13 +36,14 @@ struct pipeline {
 };
 
 struct pipeline *
-pipeline_new(struct spool *sp, struct webhooks *ws)
+pipeline_new(struct spool *sp, struct webhooks *ws, struct dedup *dd)
 {
 	struct pipeline *pl;
 
 	pl = xcalloc(1, sizeof *pl);
 	pl->spool = sp;
 	pl->ws = ws;
+	pl->dedup = dd;
 	watchlist_hits_init(&pl->hits);
 	buf_init(&pl->body);
 	buf_init(&pl->line);
@@ -154,13 +157,28 @@ pipeline_document(struct pipeline *pl, const struct doc *d,
 	const struct rule *r;
 	uint32_t *entries;
 	size_t i, nentries;
-	char sha256[65];
+	char sha256[65], *why = NULL;
+	struct dedup_keys keys;
+	const char *which;
+	int64_t age;
 	int rc = 0, spooled = 0;
 
 	pl->stats.documents++;
 	watchlist_scan(cf->wl, d->text, d->textlen, &pl->hits);
 	if (pl->hits.n == 0)
 		return 0;
+	/* A story that alerted lately, from any input, alerts no more. */
+	if (pl->dedup != NULL) {
+		dedup_keys_make(d, &keys);
+		if (dedup_seen(pl->dedup, &keys, now_ms, &which, &age)) {
+			pl->stats.repeats++;
+			log_info(
+			    "%s: the same story (same %s) came %lld s ago: "
+			    "no alert",
+			    input, which, (long long)(age / 1000));
+			return 0;
+		}
+	}
 	alert_sha256_hex(d->raw, d->rawlen, sha256);
 	in = rule_input_new(cf->wl, &pl->hits);
 	for (i = 0; i < cf->nrules && rc == 0; i++) {
@@ -202,7 +220,15 @@ pipeline_document(struct pipeline *pl, const struct doc *d,
 		alert_free(a);
 	}
 	rule_input_free(in);
-	if (spooled > 0)
+	if (spooled > 0) {
 		webhooks_kick(pl->ws);
+		/* Remembered only once its alerts are durable: a failure here
+		 * costs at worst a repeat alert, never a lost one. */
+		if (rc == 0 && pl->dedup != NULL &&
+		    dedup_record(pl->dedup, &keys, now_ms, &why) != 0) {
+			log_warnx("%s", why);
+			free(why);
+		}
+	}
 	return rc;
 }

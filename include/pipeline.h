@@ -1,7 +1,8 @@
 /*
  * The pipeline: what happens to one document, top to bottom.
  *
- *	document -> hits (watchlist) -> rules -> throttle -> alerts
+ *	document -> hits (watchlist) -> the same story seen lately? (dedup)
+ *	    -> rules -> throttle -> alerts
  *	    -> routing (notify, min_severity) -> spool, one file per webhook
  *
  * With no webhook configured, alerts are written to the log instead.  A
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "doc.h"
 
+struct dedup;
 struct pipeline;
 struct spool;
 struct webhooks;
@@ -25,12 +27,17 @@ struct pipeline_stats {
 	uint64_t documents;
 	uint64_t alerts; /* made and spooled (or logged) */
 	uint64_t throttled;
+	uint64_t repeats; /* documents dropped as a story seen lately */
 	int64_t last_alert_ms;
 	char last_alert[33];
 };
 
-/* spool and webhooks are borrowed and must outlive the pipeline. */
-struct pipeline *pipeline_new(struct spool *sp, struct webhooks *ws);
+/*
+ * spool, webhooks and dedup are borrowed and must outlive the pipeline;
+ * dedup may be NULL (every story is new).
+ */
+struct pipeline *pipeline_new(
+    struct spool *sp, struct webhooks *ws, struct dedup *dd);
 void pipeline_free(struct pipeline *pl);
 
 /* Use cf from now on (it is borrowed until the next call). */

@@ -1,0 +1,127 @@
+/*
+ * Unit tests for dedup.c: story keys, the window, and memory across a
+ * restart.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dedup.h"
+#include "doc.h"
+#include "xmalloc.h"
+
+#define HOUR (3600 * 1000LL)
+
+static struct doc *
+mkdoc(const char *text, const char *link)
+{
+	struct doc *d =
+	    doc_from_bytes("x", xstrdup(text), strlen(text), DOC_TEXT);
+
+	d->link = link != NULL ? xstrdup(link) : NULL;
+	return d;
+}
+
+static void
+keys_of(const char *text, const char *link, struct dedup_keys *k)
+{
+	struct doc *d = mkdoc(text, link);
+
+	dedup_keys_make(d, k);
+	doc_free(d);
+}
+
+static void
+test_keys(void **state)
+{
+	struct dedup_keys a, b;
+
+	/* The same words, whatever the case, accents and punctuation. */
+	keys_of("ISIS seized Sirte.", NULL, &a);
+	keys_of("isis -- SEIZED   sirte!", NULL, &b);
+	assert_string_equal(a.text, b.text);
+	assert_string_equal(a.link, "");
+	keys_of("ISIS seized Derna.", NULL, &b);
+	assert_string_not_equal(a.text, b.text);
+	/* Links: host case, fragment and utm_ parameters do not matter. */
+	keys_of("x", "https://News.Example/a/1?utm_source=rss&id=7#top", &a);
+	keys_of("y", "https://news.example/a/1?id=7", &b);
+	assert_string_equal(a.link, b.link);
+	keys_of("y", "https://news.example/a/2?id=7", &b);
+	assert_string_not_equal(a.link, b.link);
+	keys_of("", NULL, &a);
+	assert_string_equal(a.text, "");
+}
+
+static void
+test_window_and_restart(void **state)
+{
+	char dir[] = "/tmp/test_dedup.XXXXXX", path[64], *cause = NULL;
+	struct dedup_keys k, other;
+	struct dedup *dd;
+	const char *which;
+	int64_t age, t0 = 1000 * HOUR;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/dedup", dir);
+	dd = dedup_open(path, 24 * HOUR, t0, &cause);
+	assert_non_null(dd);
+	keys_of("ISIS seized Sirte.", "https://news.example/a/1", &k);
+	keys_of("Something else.", "https://news.example/a/9", &other);
+	assert_false(dedup_seen(dd, &k, t0, &which, &age));
+	assert_int_equal(dedup_record(dd, &k, t0, &cause), 0);
+	assert_true(dedup_seen(dd, &k, t0 + HOUR, &which, &age));
+	assert_string_equal(which, "link");
+	assert_int_equal(age, HOUR);
+	assert_false(dedup_seen(dd, &other, t0 + HOUR, &which, &age));
+	/* The same text under another link is the same story. */
+	keys_of("isis SEIZED sirte", "https://mirror.example/x", &other);
+	assert_true(dedup_seen(dd, &other, t0 + HOUR, &which, &age));
+	assert_string_equal(which, "text");
+	/* Past the window it is news again. */
+	assert_false(dedup_seen(dd, &k, t0 + 25 * HOUR, &which, &age));
+	dedup_close(dd);
+
+	/* A restart remembers; a torn last line from a crash is skipped. */
+	fp = fopen(path, "a");
+	fputs("123 Tdead", fp);
+	fclose(fp);
+	dd = dedup_open(path, 24 * HOUR, t0 + 2 * HOUR, &cause);
+	assert_non_null(dd);
+	assert_true(dedup_seen(dd, &k, t0 + 2 * HOUR, &which, &age));
+	dedup_close(dd);
+	/* Reopened after the window: forgotten, and compacted away. */
+	dd = dedup_open(path, 24 * HOUR, t0 + 30 * HOUR, &cause);
+	assert_false(dedup_seen(dd, &k, t0 + 30 * HOUR, &which, &age));
+	dedup_close(dd);
+	fp = fopen(path, "r");
+	assert_int_equal(fgetc(fp), EOF);
+	fclose(fp);
+
+	/* A window of 0 turns it off. */
+	dd = dedup_open(path, 0, t0, &cause);
+	assert_int_equal(dedup_record(dd, &k, t0, &cause), 0);
+	assert_false(dedup_seen(dd, &k, t0, &which, &age));
+	dedup_close(dd);
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_window_and_restart),
+	};
+
+	return cmocka_run_group_tests_name("dedup", tests, NULL, NULL);
+}
