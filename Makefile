@@ -106,7 +106,9 @@ UNIT_TESTS	= \
 	tests/unit/test_log \
 	tests/unit/test_match \
 	tests/unit/test_notify \
+	tests/unit/test_poller \
 	tests/unit/test_rule \
+	tests/unit/test_seen \
 	tests/unit/test_spool \
 	tests/unit/test_text \
 	tests/unit/test_watchlist \

@@ -250,6 +250,40 @@ alert_new(const struct rule *r, const struct watchlist *wl, const char *text,
 	return a;
 }
 
+struct alert *
+alert_health_new(const char *feed_id, const char *url, int failing,
+    const char *why, int64_t now_ms)
+{
+	struct alert *a;
+	struct buf b;
+	char hex[65];
+
+	a = xcalloc(1, sizeof *a);
+	a->kind = "feed-health";
+	/* Every change of health is its own event. */
+	buf_init(&b);
+	buf_printf(&b, "feed-health%c%s%c%d%c%lld", '\0', feed_id, '\0',
+	    failing, '\0', (long long)now_ms);
+	alert_sha256_hex(b.data, b.len, hex);
+	memcpy(a->id, hex, 32);
+	a->id[32] = '\0';
+	buf_reset(&b);
+	if (failing)
+		buf_printf(&b, "feed %s is failing: %s", feed_id,
+		    why != NULL ? why : "unknown error");
+	else
+		buf_printf(&b, "feed %s works again", feed_id);
+	a->summary = buf_detach(&b, NULL);
+	a->time_ms = now_ms;
+	a->rule = xstrdup("feed-health");
+	a->severity = RULE_HIGH;
+	a->source.type = ALERT_SOURCE_FEED;
+	a->source.feed = xstrdup(feed_id);
+	a->source.link = alert_strdup(url);
+	alert_sha256_hex("", 0, a->sha256);
+	return a;
+}
+
 static void
 alert_entries_release(struct alert_entry *v, size_t n)
 {
@@ -333,6 +367,7 @@ alert_json(const struct alert *a, struct buf *out)
 	alert_format_time(a->time_ms, when);
 	buf_add_byte(out, '{');
 	json_add_kv_cstring(out, "id", a->id);
+	alert_json_opt(out, "kind", a->kind);
 	alert_json_opt(out, "time", when);
 	alert_json_opt(out, "rule", a->rule);
 	alert_json_opt(out, "severity", rule_severity_name(a->severity));

@@ -148,6 +148,21 @@ daemon_feed_entry(const struct doc *d, const struct alert_source *src,
 static void
 daemon_feed_health(const char *feed_id, int failing, const char *why, void *arg)
 {
+	struct daemon *dm = arg;
+	const char *url = NULL;
+	char *cause = NULL;
+	size_t i;
+
+	for (i = 0; i < dm->cf->nfeeds; i++) {
+		if (strcmp(dm->cf->feeds[i]->id, feed_id) == 0)
+			url = dm->cf->feeds[i]->url;
+	}
+	if (pipeline_health(dm->pl, feed_id, url, failing, why, clock_now_ms(),
+	        &cause) != 0) {
+		log_errorx("feed %s: the health alert could not be spooled: %s",
+		    feed_id, cause);
+		free(cause);
+	}
 	if (failing)
 		log_errorx("feed %s: failing %d times in a row: %s", feed_id,
 		    POLLER_HEALTH_FAILURES, why);

@@ -243,10 +243,10 @@ http_private_v4(const struct in_addr *in)
 {
 	uint32_t a = ntohl(in->s_addr);
 
-	return (a >> 24) == 0 ||              /* 0.0.0.0/8 */
-	       (a >> 24) == 10 ||             /* 10.0.0.0/8 */
-	       (a >> 24) == 127 ||            /* loopback */
-	       (a >> 22) == (100 << 2 | 1) || /* 100.64.0.0/10, CGNAT */
+	return (a >> 24) == 0 ||                /* 0.0.0.0/8 */
+	       (a >> 24) == 10 ||               /* 10.0.0.0/8 */
+	       (a >> 24) == 127 ||              /* loopback */
+	       (a >> 22) == (100 << 2 | 1) ||   /* 100.64.0.0/10, CGNAT */
 	       (a >> 16) == (169 << 8 | 254) || /* link-local */
 	       (a >> 20) == (172 << 4 | 1) ||   /* 172.16.0.0/12 */
 	       (a >> 16) == (192 << 8 | 168) || /* 192.168.0.0/16 */
@@ -265,7 +265,7 @@ http_private_v6(const struct in6_addr *in6)
 		return http_private_v4(&v4);
 	}
 	return IN6_IS_ADDR_UNSPECIFIED(in6) || IN6_IS_ADDR_LOOPBACK(in6) ||
-	       (b[0] & 0xfe) == 0xfc ||                  /* fc00::/7, ULA */
+	       (b[0] & 0xfe) == 0xfc ||                   /* fc00::/7, ULA */
 	       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* link-local */
 	       (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || /* site-local */
 	       b[0] == 0xff;                              /* multicast */
@@ -297,8 +297,8 @@ http_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *sa)
 			    sizeof t->refused);
 	} else if (t->refuse_private && sa->family != AF_UNIX) {
 		bad = 1;
-		snprintf(t->refused, sizeof t->refused, "family %d",
-		    sa->family);
+		snprintf(
+		    t->refused, sizeof t->refused, "family %d", sa->family);
 	}
 	if (bad)
 		return CURL_SOCKET_BAD;
@@ -628,8 +628,8 @@ http_setup(
 		t->headers = list;
 	}
 	if (http_add_header(t, "If-None-Match", req->if_none_match) != 0 ||
-	    http_add_header(
-	        t, "If-Modified-Since", req->if_modified_since) != 0)
+	    http_add_header(t, "If-Modified-Since", req->if_modified_since) !=
+	        0)
 		goto nomem;
 	if ((list = curl_slist_append(t->headers, "Expect:")) == NULL)
 		goto nomem;

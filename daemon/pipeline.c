@@ -232,3 +232,18 @@ pipeline_document(struct pipeline *pl, const struct doc *d,
 	}
 	return rc;
 }
+
+int
+pipeline_health(struct pipeline *pl, const char *feed_id, const char *url,
+    int failing, const char *why, int64_t now_ms, char **cause)
+{
+	struct alert *a;
+	int rc;
+
+	a = alert_health_new(feed_id, url, failing, why, now_ms);
+	rc = pipeline_route(pl, NULL, a, cause);
+	alert_free(a);
+	if (rc == 0)
+		webhooks_kick(pl->ws);
+	return rc;
+}

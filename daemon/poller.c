@@ -16,12 +16,10 @@
  */
 #include <sys/queue.h>
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,8 +112,8 @@ poller_host(const char *url)
 	at = memchr(start, '@', (size_t)(end - start));
 	if (at != NULL)
 		start = at + 1;
-	host = xasprintf("%.*s://%.*s", (int)(p - url), url,
-	    (int)(end - start), start);
+	host = xasprintf(
+	    "%.*s://%.*s", (int)(p - url), url, (int)(end - start), start);
 	for (i = 0; host[i] != '\0'; i++) {
 		if (host[i] >= 'A' && host[i] <= 'Z')
 			host[i] = (char)(host[i] - 'A' + 'a');
@@ -130,7 +128,7 @@ poller_host_busy(const struct poller *p, const char *host)
 	struct poller_feed *f;
 	int n = 0;
 
-	TAILQ_FOREACH(f, &p->feeds, entry) {
+	for (f = TAILQ_FIRST(&p->feeds); f != NULL; f = TAILQ_NEXT(f, entry)) {
 		if (f->req != NULL && strcmp(f->host, host) == 0)
 			n++;
 	}
@@ -242,11 +240,11 @@ poller_feed_fail(struct poller_feed *f, const char *why, int64_t retry_after)
 		delay = retry_after;
 
 	if (f->error == NULL || !poller_same_failure(f->error, safe))
-		log_warnx("feed %s: %s (failure %u; next try in %.1f s)",
-		    f->id, safe, failures, (double)delay / 1000);
+		log_warnx("feed %s: %s (failure %u; next try in %.1f s)", f->id,
+		    safe, failures, (double)delay / 1000);
 	else
-		log_debug("feed %s: %s again (failure %u)", f->id, safe,
-		    failures);
+		log_debug(
+		    "feed %s: %s again (failure %u)", f->id, safe, failures);
 	free(f->error);
 	f->error = safe;
 	seen_set_failures(f->seen, failures);
@@ -269,33 +267,12 @@ poller_entry(struct poller_feed *f, const struct feed_entry *e, char **cause)
 	struct poller *p = f->p;
 	struct alert_source src;
 	struct doc *d;
-	struct buf b;
-	char *raw, *name, published[32];
-	size_t len;
-	int64_t when;
+	char *name;
 	int rc;
 
-	buf_init(&b);
-	if (e->title != NULL)
-		buf_add_str(&b, e->title);
-	buf_add_str(&b, "\n\n");
-	if (e->content != NULL && *e->content != '\0')
-		buf_add_str(&b, e->content);
-	else if (e->summary != NULL)
-		buf_add_str(&b, e->summary);
-	raw = buf_detach(&b, &len);
 	name = xasprintf("feed:%s", f->id);
-	d = doc_from_bytes(name, raw, len, DOC_TEXT);
+	d = doc_from_feed_entry(name, e);
 	free(name);
-
-	when = e->published != INT64_MIN ? e->published : e->updated;
-	published[0] = '\0';
-	if (when != INT64_MIN)
-		alert_format_time(when * 1000, published);
-	d->title = e->title != NULL ? xstrdup(e->title) : NULL;
-	d->link = e->link != NULL ? xstrdup(e->link) : NULL;
-	d->published = published[0] != '\0' ? xstrdup(published) : NULL;
-
 	memset(&src, 0, sizeof src);
 	src.type = ALERT_SOURCE_FEED;
 	src.feed = f->id;
@@ -329,8 +306,8 @@ poller_feed_entries(
 		return -1;
 	}
 	seen_set_fetch_size(f->seen, feed.nentries);
-	skip = !seen_fetched(f->seen) &&
-	       f->first_fetch == CONFIG_FIRST_FETCH_SKIP;
+	skip =
+	    !seen_fetched(f->seen) && f->first_fetch == CONFIG_FIRST_FETCH_SKIP;
 	for (i = feed.nentries; i-- > 0;) {
 		e = &feed.entries[i];
 		if (seen_key(e, key) != 0) {
@@ -382,8 +359,8 @@ poller_done_cb(const struct http_response *res, void *arg)
 	f->polls++;
 	if (res->error != NULL) {
 		if (strncmp(res->error, "refused to connect", 18) == 0)
-			why = xasprintf("%s (allow_private = yes allows it)",
-			    res->error);
+			why = xasprintf(
+			    "%s (allow_private = yes allows it)", res->error);
 		else
 			why = xstrdup(res->error);
 		poller_feed_fail(f, why, res->retry_after_ms);
@@ -490,8 +467,7 @@ poller_feed_first(struct poller_feed *f)
 
 	if (spread > POLLER_FIRST_SPREAD_MS)
 		spread = POLLER_FIRST_SPREAD_MS;
-	poller_feed_schedule(
-	    f, (int64_t)((double)spread * erand48(f->p->rnd)));
+	poller_feed_schedule(f, (int64_t)((double)spread * erand48(f->p->rnd)));
 }
 
 static void
@@ -549,8 +525,8 @@ poller_stop(struct poller *p)
 	struct poller_feed *f;
 
 	p->stopped = 1;
-	TAILQ_FOREACH(f, &p->feeds, entry)
-	poller_feed_idle(f);
+	for (f = TAILQ_FIRST(&p->feeds); f != NULL; f = TAILQ_NEXT(f, entry))
+		poller_feed_idle(f);
 }
 
 static struct poller_feed *
@@ -558,7 +534,7 @@ poller_find(const struct poller *p, const char *id)
 {
 	struct poller_feed *f;
 
-	TAILQ_FOREACH(f, &p->feeds, entry) {
+	for (f = TAILQ_FIRST(&p->feeds); f != NULL; f = TAILQ_NEXT(f, entry)) {
 		if (strcmp(f->id, id) == 0)
 			return f;
 	}
@@ -597,8 +573,7 @@ poller_configure(struct poller *p, const struct config *cf, char **cause)
 		if ((f->seen = seen_load(p->dir, f->id, cause)) == NULL)
 			goto fail;
 		/* Reported before a restart: recovery is still news. */
-		f->failing =
-		    seen_failures(f->seen) >= POLLER_HEALTH_FAILURES;
+		f->failing = seen_failures(f->seen) >= POLLER_HEALTH_FAILURES;
 	}
 
 	p->max_size = (size_t)cf->daemon.max_document_size;

@@ -34,8 +34,8 @@
 #include "seen.h"
 #include "xmalloc.h"
 
-#define SEEN_MAGIC   "watchlistd-seen 1"
-#define SEEN_ID_MAX  128
+#define SEEN_MAGIC  "watchlistd-seen 1"
+#define SEEN_ID_MAX 128
 /* A file larger than this is not ours: 64-digit keys, a bounded count. */
 #define SEEN_MAX_FILE (64 * 1024 * 1024)
 
@@ -136,8 +136,8 @@ seen_hash(const char *key)
 	int i;
 
 	for (i = 0; i < 16; i++)
-		h = h << 4 | (size_t)(key[i] <= '9' ? key[i] - '0'
-		                                    : key[i] - 'a' + 10);
+		h = h << 4 |
+		    (size_t)(key[i] <= '9' ? key[i] - '0' : key[i] - 'a' + 10);
 	return h;
 }
 
@@ -147,8 +147,8 @@ seen_slot(const struct seen *s, const char *key)
 {
 	size_t i = seen_hash(key) & (s->tsize - 1);
 
-	while (s->table[i] != 0 &&
-	       strcmp(s->items[s->table[i] - 1].key, key) != 0)
+	while (
+	    s->table[i] != 0 && strcmp(s->items[s->table[i] - 1].key, key) != 0)
 		i = (i + 1) & (s->tsize - 1);
 	return i;
 }
@@ -191,7 +191,8 @@ seen_trim(struct seen *s)
 {
 	size_t bound = seen_bound(s), drop;
 
-	qsort(s->items, s->n, sizeof *s->items, seen_item_cmp);
+	if (s->n > 1)
+		qsort(s->items, s->n, sizeof *s->items, seen_item_cmp);
 	if (s->n > bound) {
 		drop = s->n - bound;
 		memmove(s->items, s->items + drop, bound * sizeof *s->items);
@@ -290,8 +291,7 @@ seen_set_string(char **slot, const char *v)
 }
 
 void
-seen_set_validators(
-    struct seen *s, const char *etag, const char *last_modified)
+seen_set_validators(struct seen *s, const char *etag, const char *last_modified)
 {
 	if (seen_set_string(&s->etag, etag))
 		s->dirty = 1;
@@ -513,7 +513,8 @@ seen_load(const char *dir, const char *feed_id, char **cause)
 		 * with first_fetch = skip, not a flood of old entries.
 		 */
 		seen_clear(s);
-		aside = xasprintf("%s.corrupt-%lld", s->path, (long long)time(NULL));
+		aside = xasprintf(
+		    "%s.corrupt-%lld", s->path, (long long)time(NULL));
 		if (rename(s->path, aside) == -1)
 			log_warn("feed %s: %s is corrupt (%s) and cannot be "
 			         "moved aside",

@@ -56,8 +56,9 @@ struct alert_excerpt {
 };
 
 struct alert {
-	char id[33];     /* 32 hex digits: sha256(rule id, document sha256) */
-	int64_t time_ms; /* when it was made, Unix milliseconds */
+	char id[33];      /* 32 hex digits: sha256(rule id, document sha256) */
+	const char *kind; /* NULL for a rule's alert; "feed-health" */
+	int64_t time_ms;  /* when it was made, Unix milliseconds */
 	char *rule;
 	enum rule_severity severity;
 	char *summary;
@@ -85,6 +86,14 @@ struct alert *alert_new(const struct rule *r, const struct watchlist *wl,
     const uint32_t *entries, size_t nentries, const struct alert_source *src,
     const char *sha256, uint64_t bytes, int64_t now_ms);
 void alert_free(struct alert *a);
+
+/*
+ * A feed's health, an alert of its own kind: the feed has failed again and
+ * again (failing, why the last error), or works again.  It goes to every
+ * webhook; rule "feed-health", severity high, source the feed.
+ */
+struct alert *alert_health_new(const char *feed_id, const char *url,
+    int failing, const char *why, int64_t now_ms);
 
 /* The SHA-256 of data as 64 hex digits and a NUL. */
 void alert_sha256_hex(const void *data, size_t len, char out[65]);

@@ -31,7 +31,8 @@ struct http_request {
 	int64_t timeout_ms;   /* the whole transfer */
 	const char *ca_file;  /* NULL: the system's */
 	size_t max_response;  /* bytes of body kept; more is an error */
-	int follow_redirects; /* at most 5, http and https only; 0 for webhooks */
+	int follow_redirects; /* at most 5, http and https only; 0 for webhooks
+	                       */
 
 	/*
 	 * Conditional GET: sent as If-None-Match and If-Modified-Since when
@@ -54,12 +55,12 @@ struct http_request {
 };
 
 struct http_response {
-	long status;            /* HTTP status; 0 when no response came */
-	const char *error;      /* transport error text, NULL if none */
-	int64_t retry_after_ms; /* Retry-After as a delay; -1 if absent */
-	struct buf body;        /* up to max_response bytes */
-	double total_time;      /* seconds */
-	const char *etag;       /* ETag of the final response, or NULL */
+	long status;               /* HTTP status; 0 when no response came */
+	const char *error;         /* transport error text, NULL if none */
+	int64_t retry_after_ms;    /* Retry-After as a delay; -1 if absent */
+	struct buf body;           /* up to max_response bytes */
+	double total_time;         /* seconds */
+	const char *etag;          /* ETag of the final response, or NULL */
 	const char *last_modified; /* its Last-Modified, or NULL */
 };
 

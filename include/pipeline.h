@@ -54,6 +54,13 @@ int pipeline_document(struct pipeline *pl, const struct doc *d,
     const struct alert_source *src, const char *input, int64_t now_ms,
     char **cause);
 
+/*
+ * Tell every webhook (or the log, with none) that a feed started failing or
+ * works again.  -1 with *cause when it could not be spooled.
+ */
+int pipeline_health(struct pipeline *pl, const char *feed_id, const char *url,
+    int failing, const char *why, int64_t now_ms, char **cause);
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pl);
 
 #endif

@@ -57,9 +57,8 @@ gzip(const char *src, size_t n, size_t *outlen)
 	else
 		memset(in, 'a', n);
 	memset(&z, 0, sizeof z);
-	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 9,
-	                     Z_DEFAULT_STRATEGY),
-	    Z_OK);
+	assert_int_equal(
+	    deflateInit2(&z, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
 	cap = deflateBound(&z, n);
 	out = malloc(cap);
 	z.next_in = (unsigned char *)in;

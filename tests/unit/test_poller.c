@@ -34,10 +34,10 @@
 /* What the server serves; shared with its threads. */
 static struct {
 	pthread_mutex_t lock;
-	int nitems;  /* stories 1..nitems, newest first */
-	int version; /* the ETag of /feed */
-	int fail;    /* /flaky answers 503 while set */
-	int n429;    /* /429 requests so far */
+	int nitems;             /* stories 1..nitems, newest first */
+	int version;            /* the ETag of /feed */
+	int fail;               /* /flaky answers 503 while set */
+	int n429;               /* /429 requests so far */
 	int64_t times[MAX_GOT]; /* ms of each request to /500, /429 */
 	int ntimes;
 } srv = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, {0}, 0};
@@ -68,6 +68,7 @@ struct fixture {
 	struct config_feed feeds[8];
 	struct config_feed *fp[8];
 	char *urls[8];
+	char ids[8][16];
 };
 
 static struct fixture fx;
@@ -197,8 +198,9 @@ entry_cb(const struct doc *d, const struct alert_source *src, void *arg,
 	snprintf(got.links[i], sizeof got.links[i], "%s", src->link);
 	snprintf(got.ids[i], sizeof got.ids[i], "%s", src->entry_id);
 	snprintf(got.feeds[i], sizeof got.feeds[i], "%s", src->feed);
-	got.published[i] = src->published != NULL &&
-	                   strncmp(src->published, "2026-11-21T12:00:", 17) == 0;
+	got.published[i] =
+	    src->published != NULL &&
+	    strncmp(src->published, "2026-11-21T12:00:", 17) == 0;
 	assert_string_equal(d->title, src->title);
 	assert_string_equal(d->link, src->link);
 	got.n++;
@@ -241,8 +243,8 @@ setup(void **state)
 	fx.base = event_base_new();
 	fx.http = http_new(fx.base, &cause);
 	fx.srv = test_server_start(respond, NULL);
-	fx.poller = poller_new(
-	    fx.base, fx.http, fx.dir, entry_cb, health_cb, NULL);
+	fx.poller =
+	    poller_new(fx.base, fx.http, fx.dir, entry_cb, health_cb, NULL);
 	fx.cf.daemon.max_document_size = 1024 * 1024;
 	fx.cf.feeds = fx.fp;
 	return 0;
@@ -279,7 +281,8 @@ feed_conf(size_t i, const char *id, const char *path, int64_t interval_ms,
 	free(fx.urls[i]);
 	fx.urls[i] = test_server_url(fx.srv, path);
 	memset(f, 0, sizeof *f);
-	f->id = (char *)(uintptr_t)id;
+	snprintf(fx.ids[i], sizeof fx.ids[i], "%s", id);
+	f->id = fx.ids[i];
 	f->url = fx.urls[i];
 	f->interval_ms = interval_ms;
 	f->first_fetch = first;
@@ -378,8 +381,8 @@ test_restart(void **state)
 	wait_got(2, 5000);
 	poller_free(fx.poller);
 
-	fx.poller = poller_new(
-	    fx.base, fx.http, fx.dir, entry_cb, health_cb, NULL);
+	fx.poller =
+	    poller_new(fx.base, fx.http, fx.dir, entry_cb, health_cb, NULL);
 	configure();
 	before = test_server_count(fx.srv);
 	wait_requests(before + 2, 5000);

@@ -158,7 +158,8 @@ test_round_trip(void **state)
 	assert_false(seen_has(s, key_of(10)));
 	assert_false(seen_has(s, "not a key"));
 	seen_set_fetched(s);
-	seen_set_validators(s, "W/\"abc def\"", "Sat, 21 Nov 2026 12:00:00 GMT");
+	seen_set_validators(
+	    s, "W/\"abc def\"", "Sat, 21 Nov 2026 12:00:00 GMT");
 	seen_set_failures(s, 3);
 	assert_int_equal(seen_save(s, &cause), 0);
 	seen_free(s);
@@ -300,8 +301,8 @@ test_crash(void **state)
 			continue;
 		}
 		last = seen_failures(s);
-		assert_int_equal(n, last + 1 < SEEN_MIN_KEYS ? last + 1
-		                                             : SEEN_MIN_KEYS);
+		assert_int_equal(
+		    n, last + 1 < SEEN_MIN_KEYS ? last + 1 : SEEN_MIN_KEYS);
 		for (i = 0; i < n; i++)
 			assert_true(seen_has(s, key_of(last - i)));
 		assert_false(seen_has(s, key_of(last + 1)));
@@ -315,10 +316,12 @@ test_corrupt(void **state)
 	static const char *const bad[] = {
 	    "garbage\n",
 	    "watchlistd-seen 1\nfetched 1\nfailures 0\nkeys 0\n", /* no end */
-	    "watchlistd-seen 1\nfetched 1\nfailures 0\nkeys 2\n"
-	    "0000000000000000000000000000000000000000000000000000000000000000\n"
-	    "end\n", /* one key short */
-	    "watchlistd-seen 1\nfetched 1\nfailures 0\nkeys 1\nnot-a-key\nend\n",
+	    /* one key short */
+	    ("watchlistd-seen 1\nfetched 1\nfailures 0\nkeys 2\n"
+	     "0000000000000000000000000000000000000000000000000000000000000000"
+	     "\nend\n"),
+	    ("watchlistd-seen 1\nfetched 1\nfailures 0\nkeys 1\n"
+	     "not-a-key\nend\n"),
 	    "watchlistd-seen 1\nfetched 7\nkeys 0\nend\n",
 	    "watchlistd-seen 1\nwhat 1\nkeys 0\nend\n",
 	    "watchlistd-seen 1\nkeys 0\nend\nmore\n",
