@@ -73,6 +73,7 @@ SRCS		= \
 	daemon/doc.c \
 	daemon/eml.c \
 	daemon/feed.c \
+	daemon/fileio.c \
 	daemon/entities.c \
 	daemon/html.c \
 	daemon/http.c \

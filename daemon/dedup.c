@@ -12,6 +12,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "dedup.h"
+#include "fileio.h"
 #include "log.h"
 #include "text.h"
 #include "xmalloc.h"
@@ -106,10 +107,9 @@ dedup_put(struct dedup *dd, const char *key, int64_t when_ms)
 static int
 dedup_compact(struct dedup *dd, int64_t now_ms, char **cause)
 {
-	char *tmp = xasprintf("%s.tmp", dd->path);
 	struct buf b;
 	size_t i, kept = 0;
-	int fd, rc = -1;
+	int rc;
 
 	buf_init(&b);
 	for (i = 0; i < dd->cap; i++) {
@@ -120,25 +120,8 @@ dedup_compact(struct dedup *dd, int64_t now_ms, char **cause)
 		    dd->slots[i].key);
 		kept++;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 ||
-	    (b.len > 0 && write(fd, b.data, b.len) != (ssize_t)b.len) ||
-	    fsync(fd) == -1) {
-		*cause = xasprintf("write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, dd->path) == -1) {
-		*cause = xasprintf("rename %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	dd->records = kept;
-	rc = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
+	if ((rc = fileio_replace(dd->path, b.data, b.len, cause)) == 0)
+		dd->records = kept;
 	buf_release(&b);
 	return rc;
 }

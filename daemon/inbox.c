@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "feed.h"
+#include "fileio.h"
 #include "inbox.h"
 #include "log.h"
 #include "text.h"
@@ -144,13 +145,8 @@ inbox_mkdir(const char *path, mode_t mode, char **cause)
 static void
 inbox_sync_dir(const char *dir)
 {
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if (fsync(fd) == -1)
+	if (fileio_sync_dir(dir) == -1)
 		log_warn("fsync %s", dir);
-	close(fd);
 }
 
 /*

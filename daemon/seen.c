@@ -30,6 +30,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "feed.h"
+#include "fileio.h"
 #include "log.h"
 #include "seen.h"
 #include "xmalloc.h"
@@ -546,28 +547,6 @@ seen_free(struct seen *s)
 	free(s);
 }
 
-/* Write all of p, through EINTR and short writes.  -1 with errno. */
-static int
-seen_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 seen_save(struct seen *s, char **cause)
 {
@@ -604,7 +583,7 @@ seen_save(struct seen *s, char **cause)
 	if (fd == -1)
 		goto fail;
 	what = "write";
-	if (seen_write_all(fd, b.data, b.len) == -1)
+	if (fileio_write_all(fd, b.data, b.len) == -1)
 		goto fail;
 	what = "fsync";
 	if (fsync(fd) == -1)

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "log.h"
 #include "spool.h"
 #include "xmalloc.h"
@@ -112,30 +113,6 @@ spool_path(const struct spool *sp, const char *sub, const char *name)
 	return xasprintf("%s/%s/%s", sp->dir, sub, name);
 }
 
-/* Write all of p, through EINTR and short writes.  -1 with errno. */
-static int
-spool_write_all(int fd, const void *p, size_t len)
-{
-	const char *s = p;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, s, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Write head and body to a new file in tmp/ and make it durable.  The
  * temporary name (caller frees) goes to *tmpname; on failure the file is
@@ -158,9 +135,9 @@ spool_write_tmp(struct spool *sp, const char *name, const void *head,
 	}
 	made = 1;
 	what = "write";
-	if (spool_write_all(fd, head, hlen) == -1)
+	if (fileio_write_all(fd, head, hlen) == -1)
 		goto fail;
-	if (spool_write_all(fd, body, blen) == -1)
+	if (fileio_write_all(fd, body, blen) == -1)
 		goto fail;
 	what = "fsync";
 	if (fsync(fd) == -1)

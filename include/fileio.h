@@ -1,0 +1,25 @@
+/*
+ * Durable file writes, shared by the spool, the feeds' seen state, the dedup
+ * record and the inbox: the same few steps every crash-safe write needs.
+ */
+#ifndef WATCHLISTD_FILEIO_H
+#define WATCHLISTD_FILEIO_H
+
+#include <stddef.h>
+
+/* Write all of p to fd, through EINTR and short writes.  -1 with errno. */
+int fileio_write_all(int fd, const void *p, size_t len);
+
+/* fsync the directory dir, so that a rename or unlink in it survives a
+ * crash.  -1 with errno. */
+int fileio_sync_dir(const char *dir);
+
+/*
+ * Replace path with data: write path.tmp (O_EXCL after removing a stale
+ * one), fsync it, rename it over path, fsync the directory.  A crash leaves
+ * the old file or the new one, never a mix.  -1 with *cause (caller frees).
+ */
+int fileio_replace(
+    const char *path, const void *data, size_t len, char **cause);
+
+#endif
