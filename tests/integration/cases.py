@@ -1057,6 +1057,7 @@ def test_spool_recovery(ctx):
     check(r.count() == 0, 'the alert for b went to a')
 
 from peers import test_alertmanager, test_adnanh_webhook  # noqa: E402
+from feeds import TESTS as FEED_TESTS  # noqa: E402
 
 TESTS = [
     ('ready-status', test_ready_status),
@@ -1089,6 +1090,7 @@ TESTS = [
     ('slow-receiver-does-not-block', test_slow_receiver_does_not_block),
     ('untrusted-names', test_untrusted_names),
     ('spool-recovery', test_spool_recovery),
+] + FEED_TESTS + [
     ('alertmanager', test_alertmanager),
     ('adnanh-webhook', test_adnanh_webhook),
 ]

@@ -391,8 +391,10 @@ class Ctx:
 
     # Configuration.
 
-    def write_config(self, webhooks=(), rules=(), daemon=None, extra='', path=None):
-        """webhooks: (id, {key: value}); rules: (id, {key: value})."""
+    def write_config(self, webhooks=(), rules=(), daemon=None, extra='', path=None,
+                     feeds=()):
+        """webhooks: (id, {key: value}); rules: (id, {key: value}); feeds:
+        (id, {key: value}) as [feed:ID] sections."""
         d = {
             'inbox': self.inbox,
             'state_dir': self.state,
@@ -408,6 +410,9 @@ class Ctx:
             lines += ['%s = %s' % (k, v) for k, v in kv.items()]
         for rid, kv in rules:
             lines += ['', '[rule:%s]' % rid]
+            lines += ['%s = %s' % (k, v) for k, v in kv.items()]
+        for fid, kv in feeds:
+            lines += ['', '[feed:%s]' % fid]
             lines += ['%s = %s' % (k, v) for k, v in kv.items()]
         text = '\n'.join(lines) + '\n' + extra
         path = path or self.conf
@@ -431,6 +436,13 @@ class Ctx:
         r = Receiver(**kw)
         self.receivers.append(r)
         return r
+
+    def feed_server(self):
+        """A feed server (feedserver.py) closed with the test."""
+        from feedserver import FeedServer
+        s = FeedServer()
+        self.receivers.append(s)
+        return s
 
     # Documents.
 
