@@ -151,11 +151,14 @@ daemon_feed_health(const char *feed_id, int failing, const char *why, void *arg)
 	struct daemon *dm = arg;
 	const char *url = NULL;
 	char *cause = NULL;
+	int health_after = POLLER_HEALTH_FAILURES;
 	size_t i;
 
 	for (i = 0; i < dm->cf->nfeeds; i++) {
-		if (strcmp(dm->cf->feeds[i]->id, feed_id) == 0)
+		if (strcmp(dm->cf->feeds[i]->id, feed_id) == 0) {
 			url = dm->cf->feeds[i]->url;
+			health_after = dm->cf->feeds[i]->health_after;
+		}
 	}
 	if (pipeline_health(dm->pl, feed_id, url, failing, why, clock_now_ms(),
 	        &cause) != 0) {
@@ -165,7 +168,7 @@ daemon_feed_health(const char *feed_id, int failing, const char *why, void *arg)
 	}
 	if (failing)
 		log_errorx("feed %s: failing %d times in a row: %s", feed_id,
-		    POLLER_HEALTH_FAILURES, why);
+		    health_after, why);
 	else
 		log_notice("feed %s: works again", feed_id);
 }

@@ -48,6 +48,7 @@ struct poller_feed {
 	int64_t interval_ms;
 	enum config_first_fetch first_fetch;
 	int allow_private;
+	unsigned int health_after; /* failures before the health callback */
 
 	struct seen *seen;
 	struct event *timer;
@@ -248,7 +249,7 @@ poller_feed_fail(struct poller_feed *f, const char *why, int64_t retry_after)
 	free(f->error);
 	f->error = safe;
 	seen_set_failures(f->seen, failures);
-	if (failures >= POLLER_HEALTH_FAILURES && !f->failing) {
+	if (failures >= f->health_after && !f->failing) {
 		f->failing = 1;
 		if (p->health_cb != NULL)
 			p->health_cb(f->id, 1, f->error, p->arg);
@@ -476,6 +477,8 @@ poller_feed_set(struct poller_feed *f, const struct config_feed *cf)
 	f->interval_ms = cf->interval_ms > 0 ? cf->interval_ms : 1000;
 	f->first_fetch = cf->first_fetch;
 	f->allow_private = cf->allow_private;
+	f->health_after = cf->health_after > 0 ? (unsigned int)cf->health_after
+	                                       : POLLER_HEALTH_FAILURES;
 }
 
 struct poller *
@@ -573,7 +576,7 @@ poller_configure(struct poller *p, const struct config *cf, char **cause)
 		if ((f->seen = seen_load(p->dir, f->id, cause)) == NULL)
 			goto fail;
 		/* Reported before a restart: recovery is still news. */
-		f->failing = seen_failures(f->seen) >= POLLER_HEALTH_FAILURES;
+		f->failing = seen_failures(f->seen) >= f->health_after;
 	}
 
 	p->max_size = (size_t)cf->daemon.max_document_size;

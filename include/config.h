@@ -71,6 +71,7 @@ struct config_feed {
 	int64_t interval_ms;
 	enum config_first_fetch first_fetch;
 	int allow_private;
+	int health_after; /* failures in a row before a feed-health alert */
 	const char *file; /* borrowed */
 	int line;
 };

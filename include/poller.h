@@ -11,7 +11,7 @@
  * other than 2xx and 304, a document that is not a feed) the delay doubles
  * from the interval up to 24 h, and a Retry-After longer than that is
  * honoured.  A change between working and failing is logged once, not at
- * every poll.  After POLLER_HEALTH_FAILURES consecutive failures the health
+ * every poll.  After health_after consecutive failures the health
  * callback is called once, and once more when the feed works again.
  *
  * Each entry is handed to the entry callback at most once: it is marked
@@ -36,8 +36,8 @@ struct event_base;
 struct http;
 struct poller;
 
-/* Consecutive failures before the health callback says a feed is failing;
- * a constant until it becomes a configuration key. */
+/* Consecutive failures before the health callback says a feed is failing,
+ * when the feed's health_after does not say. */
 #ifndef POLLER_HEALTH_FAILURES
 #define POLLER_HEALTH_FAILURES 5
 #endif

@@ -456,6 +456,26 @@ test_retry_after(void **state)
 }
 
 /* Five failures in a row: one health call; recovery: one more. */
+/* health_after sets how many failures in a row make a feed unhealthy. */
+static void
+test_health_after(void **state)
+{
+	int64_t end;
+
+	pthread_mutex_lock(&srv.lock);
+	srv.fail = 1;
+	pthread_mutex_unlock(&srv.lock);
+	feed_conf(0, "flaky", "/flaky", 50, CONFIG_FIRST_FETCH_ALERT);
+	fx.feeds[0].health_after = 2;
+	configure();
+	end = now_ms() + 5000;
+	while (got.health_failing == 0) {
+		assert_true(now_ms() < end);
+		test_loop_for(fx.base, 10);
+	}
+	assert_int_equal(test_server_count(fx.srv), 2);
+}
+
 static void
 test_health(void **state)
 {
@@ -605,6 +625,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_after, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_per_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_private, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
