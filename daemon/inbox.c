@@ -286,9 +286,7 @@ inbox_process_feed(struct inbox *ib, const char *claimed, const char *path,
 	int rc = 0;
 
 	if (feed_parse(raw, len, &feed, &cause) != 0) {
-		reason = xasprintf("a feed file (by its name) that is not a "
-		                   "feed: %s",
-		    cause);
+		reason = xasprintf("%s (a feed, by its name)", cause);
 		inbox_fail(ib, claimed, name, reason);
 		free(reason);
 		free(cause);

@@ -108,12 +108,13 @@ pipeline_throttle(struct pipeline *pl, const char *rule, const char *input)
 }
 
 /*
- * Spool alert a for every webhook it routes to; with no webhook at all,
- * log it.  Returns -1 with *cause when a spool write failed.
+ * Spool alert a for every webhook it routes to (every webhook at all when
+ * everyone is set); with no webhook, log it.  Returns -1 with *cause when a
+ * spool write failed.
  */
 static int
-pipeline_route(
-    struct pipeline *pl, const struct rule *r, struct alert *a, char **cause)
+pipeline_route(struct pipeline *pl, const struct rule *r, struct alert *a,
+    int everyone, char **cause)
 {
 	const struct config_webhook *wh;
 	size_t i, routed = 0;
@@ -126,7 +127,7 @@ pipeline_route(
 	}
 	for (i = 0; i < pl->cf->nwebhooks; i++) {
 		wh = pl->cf->webhooks[i];
-		if (!webhooks_routes(wh, r, a->severity))
+		if (!everyone && !webhooks_routes(wh, r, a->severity))
 			continue;
 		buf_reset(&pl->body);
 		webhook_render(wh->format, a, &pl->body);
@@ -201,7 +202,7 @@ pipeline_document(struct pipeline *pl, const struct doc *d,
 		    entries, nentries, src, sha256, d->rawlen, now_ms);
 		free(entries);
 		a->suppressed = t->suppressed;
-		if (pipeline_route(pl, r, a, cause) != 0)
+		if (pipeline_route(pl, r, a, 0, cause) != 0)
 			rc = -1;
 		else {
 			/* Only a durable alert opens a new window. */
@@ -241,7 +242,9 @@ pipeline_health(struct pipeline *pl, const char *feed_id, const char *url,
 	int rc;
 
 	a = alert_health_new(feed_id, url, failing, why, now_ms);
-	rc = pipeline_route(pl, NULL, a, cause);
+	/* An operator must hear that a source went dark, whatever the
+	 * webhook's min_severity. */
+	rc = pipeline_route(pl, NULL, a, 1, cause);
 	alert_free(a);
 	if (rc == 0)
 		webhooks_kick(pl->ws);
