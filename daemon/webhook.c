@@ -307,13 +307,19 @@ webhook_slack_section(struct buf *out, const struct buf *text, size_t max)
 	buf_add_str(out, "}}");
 }
 
-/* One field of a section: a bold name over a clipped value. */
-static void
+/*
+ * One field of a section: a bold name over a clipped value.  An empty value
+ * writes nothing; returns whether it wrote, so the caller knows what comes
+ * first.
+ */
+static int
 webhook_slack_field(
     struct buf *out, int first, const char *name, const struct buf *value)
 {
 	struct buf t;
 
+	if (value->len == 0)
+		return 0;
 	buf_init(&t);
 	buf_printf(&t, "*%s*\n", name);
 	webhook_slack_escape(&t, value->data, value->len);
@@ -324,6 +330,7 @@ webhook_slack_field(
 	webhook_json_text(out, &t, 1900);
 	buf_add_byte(out, '}');
 	buf_release(&t);
+	return 1;
 }
 
 /* Excerpts as quoted lines: "> ..." for Slack, Discord and ntfy. */
@@ -358,6 +365,7 @@ webhook_render_slack(const struct alert *a, struct buf *out)
 {
 	struct buf t, v;
 	const char *link = webhook_link(a);
+	int n;
 
 	buf_init(&t);
 	buf_init(&v);
@@ -393,15 +401,13 @@ webhook_render_slack(const struct alert *a, struct buf *out)
 
 	buf_add_str(out, ",{\"type\":\"section\",\"fields\":[");
 	webhook_add_entries(&v, a->terms, a->nterms);
-	webhook_slack_field(out, 1, "Terms", &v);
-	if (a->nplaces > 0) {
-		buf_reset(&v);
-		webhook_add_entries(&v, a->places, a->nplaces);
-		webhook_slack_field(out, 0, "Places", &v);
-	}
+	n = webhook_slack_field(out, 1, "Terms", &v);
+	buf_reset(&v);
+	webhook_add_entries(&v, a->places, a->nplaces);
+	n += webhook_slack_field(out, n == 0, "Places", &v);
 	buf_reset(&v);
 	webhook_add_source(&v, a);
-	webhook_slack_field(out, 0, "Source", &v);
+	webhook_slack_field(out, n == 0, "Source", &v);
 	buf_add_str(out, "]}");
 
 	if (a->nexcerpts > 0) {
@@ -435,13 +441,14 @@ webhook_render_slack(const struct alert *a, struct buf *out)
 	buf_release(&v);
 }
 
-/* One embed field, clipped; Discord refuses an empty value. */
-static void
+/* One embed field, clipped; Discord refuses an empty value, so an empty
+ * one is left out.  Returns whether it wrote. */
+static int
 webhook_discord_field(struct buf *out, int first, const char *name,
     const struct buf *value, int isinline)
 {
 	if (value->len == 0)
-		return;
+		return 0;
 	if (!first)
 		buf_add_byte(out, ',');
 	buf_add_byte(out, '{');
@@ -450,6 +457,7 @@ webhook_discord_field(struct buf *out, int first, const char *name,
 	json_add_key(out, "value");
 	webhook_json_text(out, value, 800);
 	buf_printf(out, ",\"inline\":%s}", isinline ? "true" : "false");
+	return 1;
 }
 
 /*
@@ -462,6 +470,7 @@ webhook_render_discord(const struct alert *a, struct buf *out)
 	struct buf t;
 	const char *link = webhook_link(a);
 	char when[32];
+	int n;
 
 	buf_init(&t);
 
@@ -497,15 +506,13 @@ webhook_render_discord(const struct alert *a, struct buf *out)
 	buf_add_str(out, ",\"fields\":[");
 	buf_reset(&t);
 	webhook_add_entries(&t, a->terms, a->nterms);
-	if (t.len == 0)
-		buf_add_str(&t, "-");
-	webhook_discord_field(out, 1, "Terms", &t, 1);
+	n = webhook_discord_field(out, 1, "Terms", &t, 1);
 	buf_reset(&t);
 	webhook_add_entries(&t, a->places, a->nplaces);
-	webhook_discord_field(out, 0, "Places", &t, 1);
+	n += webhook_discord_field(out, n == 0, "Places", &t, 1);
 	buf_reset(&t);
 	webhook_add_source(&t, a);
-	webhook_discord_field(out, 0, "Source", &t, 0);
+	webhook_discord_field(out, n == 0, "Source", &t, 0);
 	buf_add_str(out, "],\"footer\":{");
 
 	buf_reset(&t);
@@ -519,12 +526,12 @@ webhook_render_discord(const struct alert *a, struct buf *out)
 }
 
 /* One fact of a FactSet. */
-static void
+static int
 webhook_teams_fact(
     struct buf *out, int first, const char *title, const struct buf *value)
 {
 	if (value->len == 0)
-		return;
+		return 0;
 	if (!first)
 		buf_add_byte(out, ',');
 	buf_add_byte(out, '{');
@@ -533,6 +540,7 @@ webhook_teams_fact(
 	json_add_key(out, "value");
 	webhook_json_text(out, value, 2000);
 	buf_add_byte(out, '}');
+	return 1;
 }
 
 /*
@@ -545,6 +553,7 @@ webhook_render_teams(const struct alert *a, struct buf *out)
 	struct buf t;
 	const char *link = webhook_link(a);
 	const struct alert_excerpt *x;
+	int n;
 	char when[32];
 	size_t i;
 
@@ -576,15 +585,13 @@ webhook_render_teams(const struct alert *a, struct buf *out)
 	buf_add_str(out, "},{\"type\":\"FactSet\",\"facts\":[");
 	buf_reset(&t);
 	webhook_add_entries(&t, a->terms, a->nterms);
-	if (t.len == 0)
-		buf_add_str(&t, "-");
-	webhook_teams_fact(out, 1, "Terms", &t);
+	n = webhook_teams_fact(out, 1, "Terms", &t);
 	buf_reset(&t);
 	webhook_add_entries(&t, a->places, a->nplaces);
-	webhook_teams_fact(out, 0, "Places", &t);
+	n += webhook_teams_fact(out, n == 0, "Places", &t);
 	buf_reset(&t);
 	webhook_add_source(&t, a);
-	webhook_teams_fact(out, 0, "Source", &t);
+	webhook_teams_fact(out, n == 0, "Source", &t);
 	buf_reset(&t);
 	alert_format_time(a->time_ms, when);
 	buf_add_str(&t, when);
@@ -637,8 +644,10 @@ webhook_render_ntfy(const struct alert *a, struct buf *out)
 
 	buf_reset(&t);
 	buf_add_str(&t, webhook_str(a->summary));
-	buf_add_str(&t, "\n\nTerms: ");
-	webhook_add_entries(&t, a->terms, a->nterms);
+	if (a->nterms > 0) {
+		buf_add_str(&t, "\n\nTerms: ");
+		webhook_add_entries(&t, a->terms, a->nterms);
+	}
 	if (a->nplaces > 0) {
 		buf_add_str(&t, "\nPlaces: ");
 		webhook_add_entries(&t, a->places, a->nplaces);
@@ -720,11 +729,13 @@ webhook_render_alertmanager(const struct alert *a, struct buf *out)
 		buf_add_byte(out, ',');
 		json_add_kv_cstring(out, "link", link);
 	}
-	buf_reset(&t);
-	webhook_add_entries(&t, a->terms, a->nterms);
-	buf_add_byte(out, ',');
-	json_add_key(out, "terms");
-	webhook_json_text(out, &t, 1000);
+	if (a->nterms > 0) {
+		buf_reset(&t);
+		webhook_add_entries(&t, a->terms, a->nterms);
+		buf_add_byte(out, ',');
+		json_add_key(out, "terms");
+		webhook_json_text(out, &t, 1000);
+	}
 	if (a->nplaces > 0) {
 		buf_reset(&t);
 		webhook_add_entries(&t, a->places, a->nplaces);

@@ -1134,11 +1134,46 @@ test_deliver_stop(void **state)
 
 #define D(t) cmocka_unit_test_setup_teardown(t, dsetup, dteardown)
 
+/* A feed-health alert has no terms or places: no format shows empty ones. */
+static void
+test_render_health(void **state)
+{
+	static const enum config_format formats[] = {CONFIG_FORMAT_JSON,
+	    CONFIG_FORMAT_SLACK, CONFIG_FORMAT_DISCORD, CONFIG_FORMAT_TEAMS,
+	    CONFIG_FORMAT_NTFY, CONFIG_FORMAT_ALERTMANAGER};
+	struct alert *a;
+	struct buf b;
+	cJSON *j;
+	size_t i;
+
+	a = alert_health_new("libya-news", "https://news.example/rss", 1,
+	    "HTTP status 500", 1763726400000LL);
+	buf_init(&b);
+	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		buf_reset(&b);
+		webhook_render(formats[i], a, &b);
+		j = cJSON_ParseWithLength(b.data, b.len);
+		if (j == NULL)
+			fail_msg("%s: not JSON: %s",
+			    config_format_name(formats[i]), b.data);
+		cJSON_Delete(j);
+		assert_null(strstr(b.data, "Terms"));
+		assert_null(strstr(b.data, "\"terms\":\"\""));
+		assert_non_null(strstr(b.data, "libya-news"));
+	}
+	buf_reset(&b);
+	webhook_render(CONFIG_FORMAT_JSON, a, &b);
+	assert_non_null(strstr(b.data, "\"kind\":\"feed-health\""));
+	buf_release(&b);
+	alert_free(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_render_json),
+	    cmocka_unit_test(test_render_health),
 	    cmocka_unit_test(test_render_slack),
 	    cmocka_unit_test(test_render_discord),
 	    cmocka_unit_test(test_render_teams),
