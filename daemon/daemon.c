@@ -189,14 +189,14 @@ daemon_status(struct daemon *dm, int force)
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	snprintf(status, sizeof status,
-	    "inbox %s: %llu processed, %llu failed%s; spool %zu pending, %zu "
-	    "in flight; %llu alerts, last %s",
+	    "inbox %s: %llu processed, %llu failed%s; %zu feeds; spool %zu "
+	    "pending, %zu in flight; %llu alerts, last %s",
 	    dm->inbox_dir, (unsigned long long)is->processed,
 	    (unsigned long long)is->failed,
 	    inbox_paused(dm->inbox) & INBOX_PAUSE_SPOOL
 	        ? " (paused: spool full)"
 	        : "",
-	    spool_count(dm->spool), webhooks_inflight(dm->ws),
+	    dm->cf->nfeeds, spool_count(dm->spool), webhooks_inflight(dm->ws),
 	    (unsigned long long)ps->alerts, when);
 	if (force || strcmp(status, dm->status) != 0) {
 		snprintf(dm->status, sizeof dm->status, "%s", status);
@@ -534,9 +534,9 @@ daemon_run(const char *config_path)
 		goto out;
 
 	log_notice("watchlistd %s started: inbox %s, %zu entries, %zu rules, "
-	           "%zu webhooks%s",
+	           "%zu feeds, %zu webhooks%s",
 	    WATCHLISTD_VERSION, dm.inbox_dir, watchlist_count(dm.cf->wl),
-	    dm.cf->nrules, dm.cf->nwebhooks,
+	    dm.cf->nrules, dm.cf->nfeeds, dm.cf->nwebhooks,
 	    dm.cf->nwebhooks == 0 ? " (alerts go to this log)" : "");
 	notify_send("READY=1");
 	daemon_status(&dm, 1);
