@@ -140,7 +140,8 @@ Q		= @
 endif
 
 .PHONY: all clean deps check-deps test test-suite test-unit test-conf \
-	test-match test-cli demo run install uninstall
+	test-match test-cli demo run install uninstall fuzz fuzz-smoke fuzz-deps \
+	fuzz-bins
 
 all: check-deps $(PROG)
 
@@ -250,3 +251,66 @@ clean:
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(HELPER_OBJS:.o=.d) \
 	$(UNIT_TESTS:%=$(BUILD)/%.d)
+
+# Fuzzing (tests/fuzz/README.md): libFuzzer harnesses built with clang,
+# AddressSanitizer and UndefinedBehaviorSanitizer into build/fuzz/, linking
+# the daemon's objects compiled with the same sanitizers.
+#
+# make fuzz             each harness for FUZZ_SECONDS (default 60) on a
+#                       corpus copy in build/fuzz/corpus/<harness>; crashes
+#                       are left in build/fuzz/crashes/<harness>/
+# make fuzz-smoke       each harness for 5 s; fails on any crash
+# make fuzz FUZZ_TARGETS="fuzz_feed fuzz_eml"   only those
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_DIR	= build/fuzz
+FUZZ_TARGETS	?= fuzz_config fuzz_rule fuzz_match fuzz_html fuzz_feed \
+		  fuzz_eml fuzz_date
+FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		  -fno-omit-frame-pointer
+FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -O1 -g $(FUZZ_SAN) \
+		  -fsanitize=fuzzer-no-link -Iinclude -Itests/unit \
+		  -DWATCHLISTD_VERSION='"$(VERSION)"' \
+		  -DWATCHLISTD_CONFIG='"$(SYSCONFDIR)/watchlistd/watchlistd.ini"' \
+		  $(PKG_CFLAGS) -MMD -MP
+FUZZ_OBJS	= $(SRCS:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/tests/unit/oracle.o
+FUZZ_BINS	= $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+
+# Keep the objects: they are built through pattern rules only.
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/%.o)
+
+$(FUZZ_DIR)/daemon/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+# clang and its fuzzer runtime are checked (installed as root) only here;
+# the objects are built after the check so that a missing clang says so.
+fuzz-deps:
+	@tools/deps install fuzz
+	@$(SUBMAKE) fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+	@:
+
+fuzz: fuzz-deps
+	@tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-deps
+	@tests/fuzz/run $(FUZZ_DIR) 5 $(FUZZ_TARGETS)
+
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/%.d)
