@@ -716,22 +716,26 @@ rule_parse_unary(struct rule_parser *p)
 	return e;
 }
 
-/* and := unary { "AND" unary }, as one node with n operands. */
+/*
+ * A left-associative chain "sub { OP sub }" as one node with n operands:
+ * and := unary { "AND" unary }, or := and { "OR" and }.
+ */
 static struct rule_expr *
-rule_parse_and(struct rule_parser *p)
+rule_parse_chain(struct rule_parser *p, enum rule_tok op, enum rule_op type,
+    struct rule_expr *(*sub)(struct rule_parser *))
 {
-	struct rule_expr *first, *e, *sub;
+	struct rule_expr *first, *e, *next;
 
-	if ((first = rule_parse_unary(p)) == NULL)
+	if ((first = sub(p)) == NULL)
 		return NULL;
-	if (p->tok.type != RULE_TOK_AND)
+	if (p->tok.type != op)
 		return first;
-	e = rule_expr_new(RULE_AND);
+	e = rule_expr_new(type);
 	rule_expr_add(e, first);
-	while (p->tok.type == RULE_TOK_AND) {
-		if (rule_lex(p) != 0 || (sub = rule_parse_unary(p)) == NULL)
+	while (p->tok.type == op) {
+		if (rule_lex(p) != 0 || (next = sub(p)) == NULL)
 			goto fail;
-		rule_expr_add(e, sub);
+		rule_expr_add(e, next);
 	}
 	return e;
 fail:
@@ -739,27 +743,16 @@ fail:
 	return NULL;
 }
 
-/* or := and { "OR" and }, as one node with n operands. */
+static struct rule_expr *
+rule_parse_and(struct rule_parser *p)
+{
+	return rule_parse_chain(p, RULE_TOK_AND, RULE_AND, rule_parse_unary);
+}
+
 static struct rule_expr *
 rule_parse_or(struct rule_parser *p)
 {
-	struct rule_expr *first, *e, *sub;
-
-	if ((first = rule_parse_and(p)) == NULL)
-		return NULL;
-	if (p->tok.type != RULE_TOK_OR)
-		return first;
-	e = rule_expr_new(RULE_OR);
-	rule_expr_add(e, first);
-	while (p->tok.type == RULE_TOK_OR) {
-		if (rule_lex(p) != 0 || (sub = rule_parse_and(p)) == NULL)
-			goto fail;
-		rule_expr_add(e, sub);
-	}
-	return e;
-fail:
-	rule_expr_free(e);
-	return NULL;
+	return rule_parse_chain(p, RULE_TOK_OR, RULE_OR, rule_parse_and);
 }
 
 struct rule_expr *
