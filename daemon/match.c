@@ -19,10 +19,17 @@
 
 #define MATCH_NONE UINT32_MAX
 
-/* An open-addressing map from 64-bit keys to 32-bit values. */
+/*
+ * An open-addressing map from 64-bit keys to 32-bit values.  Key and value
+ * share a slot so that a lookup touches one cache line.
+ */
+struct match_slot {
+	uint64_t key;
+	uint32_t val; /* plus one: 0 marks an empty slot */
+};
+
 struct match_map {
-	uint64_t *keys;
-	uint32_t *vals;
+	struct match_slot *slots;
 	size_t cap; /* a power of two; 0 when empty */
 	size_t n;
 };
@@ -39,6 +46,19 @@ struct match_dict {
 	size_t cap_bytes;
 	uint32_t n;
 	uint32_t cap;
+	/*
+	 * Bit min(len, 63) of first[c] is set when some string of that
+	 * length starts with byte c: most text words are rejected here,
+	 * before they are hashed.
+	 */
+	uint64_t first[256];
+	/*
+	 * A Bloom filter of the hashes, two bits in one 64-bit word per
+	 * string, sixteen bits per string: built by match_compile() so that
+	 * a large dictionary answers most misses from a small table.
+	 */
+	uint64_t *bloom;
+	uint64_t bloom_mask; /* words in bloom, minus one */
 };
 
 /* What a state or a star edge reports: pattern id and length in words. */
@@ -86,23 +106,34 @@ struct match {
 	int compiled;
 };
 
+/*
+ * A word's hash.  Most words are short, so the tail is read with at most two
+ * overlapping fixed-size loads rather than a byte loop.
+ */
 static uint64_t
 match_hash_bytes(const char *s, size_t len)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, k;
+	uint32_t a, b;
 
-	while (len >= 8) {
+	while (len > 8) {
 		memcpy(&k, s, 8);
 		h = (h ^ k) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 		s += 8;
 		len -= 8;
 	}
-	if (len > 0) {
+	if (len >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		k = (uint64_t)a << 32 | b;
+	} else if (len > 0)
+		k = (uint64_t)(unsigned char)s[0] << 16 |
+		    (uint64_t)(unsigned char)s[len / 2] << 8 |
+		    (unsigned char)s[len - 1];
+	else
 		k = 0;
-		memcpy(&k, s, len);
-		h = (h ^ k) * 0xc4ceb9fe1a85ec53ULL;
-	}
+	h = (h ^ k) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 32;
@@ -126,15 +157,14 @@ match_map_grow(struct match_map *mp)
 	size_t i;
 
 	mp->cap = old.cap ? old.cap * 2 : 64;
-	mp->keys = xcalloc(mp->cap, sizeof *mp->keys);
-	mp->vals = xcalloc(mp->cap, sizeof *mp->vals);
+	mp->slots = xcalloc(mp->cap, sizeof *mp->slots);
 	mp->n = 0;
 	for (i = 0; i < old.cap; i++) {
-		if (old.vals[i] != 0)
-			match_map_put(mp, old.keys[i], old.vals[i] - 1);
+		if (old.slots[i].val != 0)
+			match_map_put(
+			    mp, old.slots[i].key, old.slots[i].val - 1);
 	}
-	free(old.keys);
-	free(old.vals);
+	free(old.slots);
 }
 
 /* Values are stored plus one so that 0 marks an empty slot. */
@@ -146,12 +176,12 @@ match_map_put(struct match_map *mp, uint64_t key, uint32_t val)
 	if ((mp->n + 1) * 4 > mp->cap * 3)
 		match_map_grow(mp);
 	i = match_map_slot(key, mp->cap);
-	while (mp->vals[i] != 0 && mp->keys[i] != key)
+	while (mp->slots[i].val != 0 && mp->slots[i].key != key)
 		i = (i + 1) & (mp->cap - 1);
-	if (mp->vals[i] == 0)
+	if (mp->slots[i].val == 0)
 		mp->n++;
-	mp->keys[i] = key;
-	mp->vals[i] = val + 1;
+	mp->slots[i].key = key;
+	mp->slots[i].val = val + 1;
 }
 
 static uint32_t
@@ -162,9 +192,9 @@ match_map_get(const struct match_map *mp, uint64_t key)
 	if (mp->cap == 0)
 		return MATCH_NONE;
 	i = match_map_slot(key, mp->cap);
-	while (mp->vals[i] != 0) {
-		if (mp->keys[i] == key)
-			return mp->vals[i] - 1;
+	while (mp->slots[i].val != 0) {
+		if (mp->slots[i].key == key)
+			return mp->slots[i].val - 1;
 		i = (i + 1) & (mp->cap - 1);
 	}
 	return MATCH_NONE;
@@ -173,17 +203,55 @@ match_map_get(const struct match_map *mp, uint64_t key)
 static void
 match_map_release(struct match_map *mp)
 {
-	free(mp->keys);
-	free(mp->vals);
+	free(mp->slots);
 	memset(mp, 0, sizeof *mp);
+}
+
+/* Whether the dictionary may hold a string of len bytes starting with c. */
+static int
+match_dict_may_have(const struct match_dict *d, unsigned char c, size_t len)
+{
+	return (d->first[c] >> (len < 63 ? len : 63)) & 1;
+}
+
+static uint64_t
+match_bloom_bits(uint64_t h)
+{
+	return 1ULL << (h & 63) | 1ULL << ((h >> 6) & 63);
+}
+
+static void
+match_dict_build_bloom(struct match_dict *d)
+{
+	uint64_t words = 1, bits;
+	uint32_t sym;
+
+	while (words * 64 < (uint64_t)d->n * 16)
+		words *= 2;
+	d->bloom = xcalloc(words, sizeof *d->bloom);
+	d->bloom_mask = words - 1;
+	for (sym = 0; sym < d->n; sym++) {
+		bits = match_hash_bytes(d->bytes + d->off[sym], d->len[sym]);
+		d->bloom[(bits >> 32) & d->bloom_mask] |=
+		    match_bloom_bits(bits);
+	}
 }
 
 static uint32_t
 match_dict_find(const struct match_dict *d, const char *s, size_t len)
 {
+	uint64_t h, bits;
 	uint32_t sym;
 
-	sym = match_map_get(&d->map, match_hash_bytes(s, len));
+	if (len == 0 || !match_dict_may_have(d, (unsigned char)s[0], len))
+		return MATCH_NONE;
+	h = match_hash_bytes(s, len);
+	if (d->bloom != NULL) {
+		bits = match_bloom_bits(h);
+		if ((d->bloom[(h >> 32) & d->bloom_mask] & bits) != bits)
+			return MATCH_NONE;
+	}
+	sym = match_map_get(&d->map, h);
 	while (sym != MATCH_NONE) {
 		if (d->len[sym] == len &&
 		    memcmp(d->bytes + d->off[sym], s, len) == 0)
@@ -212,6 +280,8 @@ match_dict_intern(struct match_dict *d, const char *s, size_t len)
 		d->bytes = xrealloc(d->bytes, d->cap_bytes);
 	}
 	sym = d->n++;
+	if (len > 0)
+		d->first[(unsigned char)s[0]] |= 1ULL << (len < 63 ? len : 63);
 	memcpy(d->bytes + d->nbytes, s, len);
 	d->off[sym] = d->nbytes;
 	d->len[sym] = len;
@@ -230,6 +300,7 @@ match_dict_release(struct match_dict *d)
 	free(d->off);
 	free(d->len);
 	free(d->bytes);
+	free(d->bloom);
 	memset(d, 0, sizeof *d);
 }
 
@@ -410,6 +481,7 @@ match_compile(struct match *m)
 	if (m->compiled)
 		return;
 	m->compiled = 1;
+	match_dict_build_bloom(&m->words);
 
 	m->root =
 	    xreallocarray(NULL, m->words.n ? m->words.n : 1, sizeof *m->root);
@@ -419,8 +491,8 @@ match_compile(struct match *m)
 	/* Counting sort of the edges by parent state. */
 	start = xcalloc((size_t)m->nstates + 1, sizeof *start);
 	for (k = 0; k < m->go.cap; k++) {
-		if (m->go.vals[k] != 0)
-			start[(m->go.keys[k] >> 32) + 1]++;
+		if (m->go.slots[k].val != 0)
+			start[(m->go.slots[k].key >> 32) + 1]++;
 	}
 	for (i = 0; i < m->nstates; i++)
 		start[i + 1] += start[i];
@@ -433,13 +505,13 @@ match_compile(struct match *m)
 
 		memcpy(fill, start, m->nstates * sizeof *fill);
 		for (k = 0; k < m->go.cap; k++) {
-			if (m->go.vals[k] == 0)
+			if (m->go.slots[k].val == 0)
 				continue;
-			s = (uint32_t)(m->go.keys[k] >> 32);
+			s = (uint32_t)(m->go.slots[k].key >> 32);
 			e = fill[s]++;
 			edge_from[e] = s;
-			edge_sym[e] = (uint32_t)m->go.keys[k];
-			edge_to[e] = m->go.vals[k] - 1;
+			edge_sym[e] = (uint32_t)m->go.slots[k].key;
+			edge_to[e] = m->go.slots[k].val - 1;
 		}
 		free(fill);
 	}

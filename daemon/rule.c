@@ -825,7 +825,13 @@ rule_input_new(const struct watchlist *wl, const struct watchlist_hits *hits)
 		byword[n].entry = hits->v[i].entry;
 		n++;
 	}
-	qsort(byword, n, sizeof *byword, rule_ref_cmp);
+	/* The hits come sorted by start, so this is nearly always sorted. */
+	for (i = 1; i < n; i++) {
+		if (rule_ref_cmp(&byword[i - 1], &byword[i]) > 0) {
+			qsort(byword, n, sizeof *byword, rule_ref_cmp);
+			break;
+		}
+	}
 
 	in->first = xcalloc(in->nentries + 1, sizeof *in->first);
 	for (i = 0; i < n; i++)

@@ -16,6 +16,10 @@
  */
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <utf8proc.h>
 
 #include "text.h"
@@ -263,6 +267,211 @@ text_scan_add(struct text_scan *ts, int32_t c)
 }
 
 /*
+ * Byte classes for the ASCII fast path: ASCII letters and digits are word
+ * characters whose normal form is the byte itself, folded to lower case;
+ * other ASCII bytes are separators; anything else needs the full path.
+ */
+enum { TEXT_SEP, TEXT_WORD, TEXT_OTHER };
+
+static const unsigned char text_class[256] = {
+    ['0'] = TEXT_WORD,
+    ['1'] = TEXT_WORD,
+    ['2'] = TEXT_WORD,
+    ['3'] = TEXT_WORD,
+    ['4'] = TEXT_WORD,
+    ['5'] = TEXT_WORD,
+    ['6'] = TEXT_WORD,
+    ['7'] = TEXT_WORD,
+    ['8'] = TEXT_WORD,
+    ['9'] = TEXT_WORD,
+    ['A'] = TEXT_WORD,
+    ['B'] = TEXT_WORD,
+    ['C'] = TEXT_WORD,
+    ['D'] = TEXT_WORD,
+    ['E'] = TEXT_WORD,
+    ['F'] = TEXT_WORD,
+    ['G'] = TEXT_WORD,
+    ['H'] = TEXT_WORD,
+    ['I'] = TEXT_WORD,
+    ['J'] = TEXT_WORD,
+    ['K'] = TEXT_WORD,
+    ['L'] = TEXT_WORD,
+    ['M'] = TEXT_WORD,
+    ['N'] = TEXT_WORD,
+    ['O'] = TEXT_WORD,
+    ['P'] = TEXT_WORD,
+    ['Q'] = TEXT_WORD,
+    ['R'] = TEXT_WORD,
+    ['S'] = TEXT_WORD,
+    ['T'] = TEXT_WORD,
+    ['U'] = TEXT_WORD,
+    ['V'] = TEXT_WORD,
+    ['W'] = TEXT_WORD,
+    ['X'] = TEXT_WORD,
+    ['Y'] = TEXT_WORD,
+    ['Z'] = TEXT_WORD,
+    ['a'] = TEXT_WORD,
+    ['b'] = TEXT_WORD,
+    ['c'] = TEXT_WORD,
+    ['d'] = TEXT_WORD,
+    ['e'] = TEXT_WORD,
+    ['f'] = TEXT_WORD,
+    ['g'] = TEXT_WORD,
+    ['h'] = TEXT_WORD,
+    ['i'] = TEXT_WORD,
+    ['j'] = TEXT_WORD,
+    ['k'] = TEXT_WORD,
+    ['l'] = TEXT_WORD,
+    ['m'] = TEXT_WORD,
+    ['n'] = TEXT_WORD,
+    ['o'] = TEXT_WORD,
+    ['p'] = TEXT_WORD,
+    ['q'] = TEXT_WORD,
+    ['r'] = TEXT_WORD,
+    ['s'] = TEXT_WORD,
+    ['t'] = TEXT_WORD,
+    ['u'] = TEXT_WORD,
+    ['v'] = TEXT_WORD,
+    ['w'] = TEXT_WORD,
+    ['x'] = TEXT_WORD,
+    ['y'] = TEXT_WORD,
+    ['z'] = TEXT_WORD,
+    [0x80 ... 0xff] = TEXT_OTHER,
+};
+
+#ifdef __SSE2__
+/*
+ * Bit i of the result is set when s[i] is an ASCII letter or digit; *high
+ * gets the bytes >= 0x80.  Sixteen bytes at once, so that finding the ends of
+ * a word costs a branch per word rather than one per byte.
+ */
+static uint32_t
+text_block_word_mask(const unsigned char *s, uint32_t *high)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+	/* v in [lo, lo + n) <=> (int8)(v - lo + 128) < n - 128 */
+	__m128i alpha = _mm_cmplt_epi8(
+	    _mm_add_epi8(lower, _mm_set1_epi8((char)(128 - 'a'))),
+	    _mm_set1_epi8((char)(26 - 128)));
+	__m128i digit =
+	    _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(128 - '0'))),
+	        _mm_set1_epi8((char)(10 - 128)));
+
+	*high = (uint32_t)_mm_movemask_epi8(x);
+	return (uint32_t)_mm_movemask_epi8(_mm_or_si128(alpha, digit));
+}
+#endif
+
+/*
+ * The ends of the next ASCII word at or after from: *start is its first byte
+ * and the return value the byte after it.  A word that contains or touches a
+ * non-ASCII byte is not ASCII: then the return value is 0 and *start is
+ * where the full path must take over.
+ */
+static size_t
+text_find_ascii_word(
+    const unsigned char *u, size_t from, size_t len, size_t *start)
+{
+	size_t p = from, s;
+#ifdef __SSE2__
+	uint32_t word, high, stop, bit;
+
+	/* Separators, sixteen bytes at a time. */
+	for (;;) {
+		if (p + 16 > len)
+			goto bytes;
+		word = text_block_word_mask(u + p, &high);
+		if ((stop = word | high) != 0)
+			break;
+		p += 16;
+	}
+	bit = (uint32_t)__builtin_ctz(stop);
+	s = *start = p + bit;
+	if (high & (1u << bit))
+		return 0;
+	/* The word, usually within the same block. */
+	stop = (~word & 0xffff) >> bit;
+	while (stop == 0) {
+		p += 16;
+		if (p + 16 > len) {
+			while (p < len && text_class[u[p]] == TEXT_WORD)
+				p++;
+			goto end;
+		}
+		word = text_block_word_mask(u + p, &high);
+		stop = ~word & 0xffff;
+		bit = 0;
+	}
+	bit += (uint32_t)__builtin_ctz(stop);
+	p += bit;
+	return (high & (1u << bit)) ? 0 : p;
+bytes:
+#endif
+	while (p < len && text_class[u[p]] == TEXT_SEP)
+		p++;
+	s = *start = p;
+	while (p < len && text_class[u[p]] == TEXT_WORD)
+		p++;
+#ifdef __SSE2__
+end:
+#endif
+	if (p == s || (p < len && text_class[u[p]] != TEXT_SEP))
+		return 0;
+	return p;
+}
+
+/*
+ * The common case of news text: skip ASCII separators, then take a word of
+ * ASCII letters and digits that ends at an ASCII separator or at the end of
+ * the text.  Returns 0, having moved only past separators, when the next
+ * word needs the full path (it contains or touches a non-ASCII byte).
+ */
+static int
+text_scan_ascii(struct text_scan *ts, struct text_word *w)
+{
+	const unsigned char *u = (const unsigned char *)ts->s;
+	size_t p, start, n, i;
+	uint64_t x;
+	char *f;
+
+	p = text_find_ascii_word(u, ts->pos, ts->len, &start);
+	ts->pos = start;
+	if (p == 0)
+		return 0;
+	n = p - start;
+	/*
+	 * Letters have bit 0x40 and digits do not: folding is setting bit
+	 * 0x20 from it, eight bytes at a time where the text has eight
+	 * bytes to read (the buffer has room for the spill).
+	 */
+	ts->fold_buf.len = 0;
+	if (ts->fold_buf.cap < n + 9)
+		buf_reserve(&ts->fold_buf, n + 8);
+	f = ts->fold_buf.data;
+	for (i = 0; i < n && start + i + 8 <= ts->len; i += 8) {
+		memcpy(&x, u + start + i, 8);
+		x |= (x & 0x4040404040404040ULL) >> 1;
+		memcpy(f + i, &x, 8);
+	}
+	for (; i < n; i++)
+		f[i] = (char)(u[start + i] | ((u[start + i] & 0x40) >> 1));
+	f[n] = '\0';
+	ts->fold_buf.len = n;
+	if (ts->exact) {
+		ts->exact_buf.len = 0;
+		buf_reserve(&ts->exact_buf, n);
+		memcpy(ts->exact_buf.data, u + start, n);
+		ts->exact_buf.data[n] = '\0';
+		ts->exact_buf.len = n;
+	}
+	ts->pos = p;
+	w->start = start;
+	w->end = p;
+	return 1;
+}
+
+/*
  * Words are maximal runs of word characters in the normalised stream.  One
  * original code point may give several normalised ones, some word characters
  * and some not (U+00BD is "1", U+2044, "2"), so it may end one word and start
@@ -275,6 +484,8 @@ text_scan_next(struct text_scan *ts, struct text_word *w)
 	int32_t cp, c;
 	size_t n;
 
+	if (ts->ipend == ts->npend && text_scan_ascii(ts, w))
+		goto done;
 	buf_reset(&ts->fold_buf);
 	buf_reset(&ts->exact_buf);
 	for (;;) {

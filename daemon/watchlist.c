@@ -554,6 +554,33 @@ watchlist_apply_nots(struct watchlist_scan *sc)
 	h->n = j;
 }
 
+/*
+ * Hits are found in the order they end, which is their sorted order except
+ * for phrases, which start a few words back: an insertion sort is linear
+ * then.  Should it have to move much more than that, qsort takes over.
+ */
+static void
+watchlist_hits_sort(struct watchlist_hits *h)
+{
+	struct watchlist_hit tmp;
+	size_t i, j, moves = 0;
+
+	for (i = 1; i < h->n; i++) {
+		if (watchlist_hit_cmp(&h->v[i - 1], &h->v[i]) <= 0)
+			continue;
+		tmp = h->v[i];
+		for (j = i; j > 0 && watchlist_hit_cmp(&h->v[j - 1], &tmp) > 0;
+		     j--)
+			h->v[j] = h->v[j - 1];
+		h->v[j] = tmp;
+		moves += i - j;
+		if (moves > 8 * h->n) {
+			qsort(h->v, h->n, sizeof *h->v, watchlist_hit_cmp);
+			return;
+		}
+	}
+}
+
 void
 watchlist_scan(const struct watchlist *wl, const char *text, size_t len,
     struct watchlist_hits *h)
@@ -582,6 +609,5 @@ watchlist_scan(const struct watchlist *wl, const char *text, size_t len,
 	text_scan_release(&ts);
 	watchlist_apply_nots(&sc);
 	free(sc.nots);
-	if (h->n > 1)
-		qsort(h->v, h->n, sizeof *h->v, watchlist_hit_cmp);
+	watchlist_hits_sort(h);
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -194,6 +195,110 @@ test_fold_keeps_word_class(void **state)
 	}
 }
 
+/*
+ * The words of s as the definition gives them, one code point at a time:
+ * "fold start end|" for each, into out.  The scanner's ASCII fast path must
+ * give exactly this.
+ */
+static void
+reference_words(const char *s, size_t len, char *out, size_t size)
+{
+	int32_t cp, norm[TEXT_NORM_MAX];
+	size_t pos = 0, n, used = 0, start = 0, end = 0;
+	int k, i, inword = 0;
+	char word[4096];
+	size_t wlen = 0;
+
+	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		pos = 3;
+	out[0] = '\0';
+	for (;;) {
+		if (pos < len) {
+			n = text_utf8_decode(s + pos, len - pos, &cp);
+			k = text_norm_cp(cp, 1, norm);
+		} else {
+			n = 0;
+			k = 1;
+			norm[0] = ' ';
+		}
+		for (i = 0; i < k; i++) {
+			if (text_is_word(norm[i])) {
+				if (!inword) {
+					inword = 1;
+					wlen = 0;
+					start = pos;
+				}
+				wlen += (size_t)utf8proc_encode_char(
+				    norm[i], (utf8proc_uint8_t *)word + wlen);
+				end = pos + n;
+			} else if (inword) {
+				inword = 0;
+				used += (size_t)snprintf(out + used,
+				    size - used, "%.*s %zu %zu|", (int)wlen,
+				    word, start, end);
+			}
+		}
+		if (pos >= len)
+			break;
+		pos += n;
+	}
+}
+
+static void
+scanner_words(const char *s, size_t len, char *out, size_t size)
+{
+	struct text_scan ts;
+	struct text_word w;
+	size_t used = 0, index = 0;
+
+	out[0] = '\0';
+	text_scan_init(&ts, s, len, 1);
+	while (text_scan_next(&ts, &w)) {
+		assert_int_equal(w.index, index++);
+		used += (size_t)snprintf(out + used, size - used,
+		    "%.*s %zu %zu|", (int)w.foldlen, w.fold, w.start, w.end);
+	}
+	text_scan_release(&ts);
+}
+
+/*
+ * Random texts of ASCII words, separators and non-ASCII pieces, long enough
+ * to cross the sixteen-byte blocks of the fast path at every alignment.
+ */
+static void
+test_fast_path_agrees(void **state)
+{
+	static const char *pieces[] = {"a", "Z", "q", "7", "Wx", "abcdefgh",
+	    "ABCDEFGHIJKLMNOPQRSTU", " ", ",", "\n", "-", "'", "\0", "\xc3\xa9",
+	    "e\xcc\x81", "\xff", "\xc3\x9f", "\xc2\xbd", "\xd8\xb3",
+	    "\xef\xbb\xbf", "\xe2\x80\x93", "\x7f", "@", "[", "`", "{", "/",
+	    ":"};
+	static char text[600], want[8192], got[8192];
+	unsigned seed = 12345;
+	size_t len, plen;
+	int iter, j, npieces;
+
+	for (iter = 0; iter < 20000; iter++) {
+		len = 0;
+		npieces =
+		    1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
+		for (j = 0; j < npieces; j++) {
+			seed = seed * 1103515245u + 12345u;
+			plen = (seed >> 16) % (sizeof pieces / sizeof *pieces);
+			/* "\0" is one NUL byte, not an empty string. */
+			if (pieces[plen][0] == '\0') {
+				text[len++] = '\0';
+				continue;
+			}
+			memcpy(text + len, pieces[plen], strlen(pieces[plen]));
+			len += strlen(pieces[plen]);
+		}
+		reference_words(text, len, want, sizeof want);
+		scanner_words(text, len, got, sizeof got);
+		assert_string_equal(got, want);
+	}
+}
+
 int
 main(void)
 {
@@ -205,6 +310,7 @@ main(void)
 	    cmocka_unit_test(test_offsets),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_fold_keeps_word_class),
+	    cmocka_unit_test(test_fast_path_agrees),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);
