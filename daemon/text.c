@@ -14,6 +14,7 @@
  * checks it), so one split into words serves both the folded and the
  * case-kept forms.
  */
+#include <stddef.h>
 #include <string.h>
 
 #ifdef __SSE2__
@@ -228,7 +229,7 @@ text_norm_cp(int32_t cp, int fold, int32_t *out)
 void
 text_scan_init(struct text_scan *ts, const char *s, size_t len, int exact)
 {
-	memset(ts, 0, sizeof *ts);
+	memset(ts, 0, offsetof(struct text_scan, decomposed));
 	ts->s = s;
 	ts->len = len;
 	ts->exact = exact;
@@ -245,10 +246,100 @@ text_scan_release(struct text_scan *ts)
 	buf_release(&ts->exact_buf);
 }
 
+static size_t
+text_cache_slot(int32_t cp)
+{
+	return ((uint32_t)cp * 0x9e3779b1u) >> 24;
+}
+
+/* Empty the caches, once per scan and only for text that is not ASCII. */
+static void
+text_scan_cache_init(struct text_scan *ts)
+{
+	size_t i;
+
+	for (i = 0; i < TEXT_CACHE_SIZE; i++) {
+		ts->decomposed[i].cp = TEXT_CACHE_EMPTY;
+		ts->chars[i].cp = TEXT_CACHE_EMPTY;
+	}
+	ts->cache_ready = 1;
+}
+
+/* Step 2a through the scan's cache; the result is in ts->pend. */
+static void
+text_scan_decompose(struct text_scan *ts, int32_t cp)
+{
+	struct text_cache_decomposed *d = &ts->decomposed[text_cache_slot(cp)];
+
+	if (!ts->cache_ready)
+		text_scan_cache_init(ts);
+	if (d->cp == cp) {
+		memcpy(ts->pend, d->out, (size_t)d->n * sizeof *d->out);
+		ts->npend = d->n;
+		return;
+	}
+	ts->npend = text_decompose(cp, ts->pend);
+	if (ts->npend <= 4) {
+		d->cp = cp;
+		d->n = ts->npend;
+		memcpy(d->out, ts->pend, (size_t)d->n * sizeof *d->out);
+	}
+}
+
+/* Encode cps as UTF-8 into out, if it fits in size bytes; -1 if not. */
+static int
+text_encode(const int32_t *cps, int n, char *out, size_t size)
+{
+	utf8proc_uint8_t tmp[4];
+	size_t len = 0, k;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		k = (size_t)utf8proc_encode_char(cps[i], tmp);
+		if (len + k > size)
+			return -1;
+		memcpy(out + len, tmp, k);
+		len += k;
+	}
+	return (int)len;
+}
+
+/*
+ * What a decomposed non-ASCII code point is: a word character or not, and
+ * its folded and case-kept UTF-8, through the scan's cache.  Returns NULL
+ * for the rare code point whose fold does not fit a cache slot; the caller
+ * then does the work itself.
+ */
+static const struct text_cache_char *
+text_scan_char(struct text_scan *ts, int32_t c)
+{
+	struct text_cache_char *e = &ts->chars[text_cache_slot(c)];
+	int32_t f[TEXT_NORM_MAX];
+	int n, flen, xlen;
+
+	if (!ts->cache_ready)
+		text_scan_cache_init(ts);
+	if (e->cp == c)
+		return e;
+	n = text_fold(c, f, TEXT_NORM_MAX);
+	flen = text_encode(f, n, e->fold, sizeof e->fold);
+	xlen = text_encode(&c, 1, e->exact, sizeof e->exact);
+	if (flen < 0 || xlen < 0) {
+		e->cp = TEXT_CACHE_EMPTY;
+		return NULL;
+	}
+	e->cp = c;
+	e->word = (uint8_t)text_is_word(c);
+	e->foldlen = (uint8_t)flen;
+	e->exactlen = (uint8_t)xlen;
+	return e;
+}
+
 /* Append one decomposed word character to the word being built. */
 static void
 text_scan_add(struct text_scan *ts, int32_t c)
 {
+	const struct text_cache_char *e;
 	int32_t f[TEXT_NORM_MAX];
 	int n, i;
 
@@ -259,11 +350,28 @@ text_scan_add(struct text_scan *ts, int32_t c)
 			buf_add_byte(&ts->exact_buf, (char)c);
 		return;
 	}
+	if ((e = text_scan_char(ts, c)) != NULL) {
+		buf_add(&ts->fold_buf, e->fold, e->foldlen);
+		if (ts->exact)
+			buf_add(&ts->exact_buf, e->exact, e->exactlen);
+		return;
+	}
 	n = text_fold(c, f, TEXT_NORM_MAX);
 	for (i = 0; i < n; i++)
 		buf_add_utf8(&ts->fold_buf, f[i]);
 	if (ts->exact)
 		buf_add_utf8(&ts->exact_buf, c);
+}
+
+/* Whether a decomposed code point is a word character. */
+static int
+text_scan_is_word(struct text_scan *ts, int32_t c)
+{
+	const struct text_cache_char *e;
+
+	if (c >= 0x80 && (e = text_scan_char(ts, c)) != NULL)
+		return e->word;
+	return text_is_word(c);
 }
 
 /*
@@ -510,12 +618,12 @@ text_scan_next(struct text_scan *ts, struct text_word *w)
 					goto done;
 				continue;
 			}
-			ts->npend = text_decompose(cp, ts->pend);
+			text_scan_decompose(ts, cp);
 			ts->ipend = 0;
 			continue;
 		}
 		c = ts->pend[ts->ipend];
-		if (text_is_word(c)) {
+		if (text_scan_is_word(ts, c)) {
 			if (!inword) {
 				inword = 1;
 				w->start = ts->pend_start;

@@ -24,13 +24,23 @@ struct watchlist_pat {
 	int is_not;
 };
 
+/*
+ * A slot of the id table: the entry's index plus one (0: empty), and the low
+ * bits of its id's hash, compared before the id itself so that a probe
+ * rarely has to follow the pointer to it.
+ */
+struct watchlist_id {
+	uint32_t entry;
+	uint32_t hash;
+};
+
 struct watchlist {
 	struct watchlist_entry **entries;
 	size_t n;
 	size_t cap;
 
-	/* Entry ids: open addressing, values are entry index + 1. */
-	uint32_t *ids;
+	/* Entry ids: open addressing. */
+	struct watchlist_id *ids;
 	size_t ids_cap;
 
 	struct match *fold;
@@ -69,6 +79,14 @@ watchlist_hash(const char *s)
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	/*
+	 * FNV's low bits hear only the low bits of each byte, and ids such
+	 * as "p1234" differ in digits: mix the high bits down before the
+	 * table takes the low ones.
+	 */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -120,38 +138,48 @@ watchlist_free(struct watchlist *wl)
 }
 
 static size_t
-watchlist_id_slot(const struct watchlist *wl, const char *id)
+watchlist_id_slot(const struct watchlist *wl, const char *id, uint32_t *hash)
 {
-	size_t i = (size_t)watchlist_hash(id) & (wl->ids_cap - 1);
+	uint64_t h = watchlist_hash(id);
+	size_t i = (size_t)h & (wl->ids_cap - 1);
+	const struct watchlist_id *slot;
 
-	while (
-	    wl->ids[i] != 0 && strcmp(wl->entries[wl->ids[i] - 1]->id, id) != 0)
-		i = (i + 1) & (wl->ids_cap - 1);
-	return i;
+	*hash = (uint32_t)(h >> 32);
+	for (;; i = (i + 1) & (wl->ids_cap - 1)) {
+		slot = &wl->ids[i];
+		if (slot->entry == 0 ||
+		    (slot->hash == *hash &&
+		        strcmp(wl->entries[slot->entry - 1]->id, id) == 0))
+			return i;
+	}
 }
 
 static void
 watchlist_ids_grow(struct watchlist *wl)
 {
-	size_t i;
+	size_t i, slot;
+	uint32_t hash;
 
 	free(wl->ids);
 	wl->ids_cap = wl->ids_cap ? wl->ids_cap * 2 : 64;
 	wl->ids = xcalloc(wl->ids_cap, sizeof *wl->ids);
-	for (i = 0; i < wl->n; i++)
-		wl->ids[watchlist_id_slot(wl, wl->entries[i]->id)] =
-		    (uint32_t)i + 1;
+	for (i = 0; i < wl->n; i++) {
+		slot = watchlist_id_slot(wl, wl->entries[i]->id, &hash);
+		wl->ids[slot].entry = (uint32_t)i + 1;
+		wl->ids[slot].hash = hash;
+	}
 }
 
 struct watchlist_entry *
 watchlist_find(const struct watchlist *wl, const char *id)
 {
 	size_t i;
+	uint32_t hash;
 
 	if (wl->ids_cap == 0)
 		return NULL;
-	i = watchlist_id_slot(wl, id);
-	return wl->ids[i] == 0 ? NULL : wl->entries[wl->ids[i] - 1];
+	i = watchlist_id_slot(wl, id, &hash);
+	return wl->ids[i].entry == 0 ? NULL : wl->entries[wl->ids[i].entry - 1];
 }
 
 struct watchlist_entry *
@@ -159,6 +187,8 @@ watchlist_add_entry(struct watchlist *wl, enum watchlist_kind kind,
     const char *id, const char *file, int line)
 {
 	struct watchlist_entry *e;
+	size_t slot;
+	uint32_t hash;
 
 	if (wl->compiled || watchlist_find(wl, id) != NULL)
 		return NULL;
@@ -176,7 +206,9 @@ watchlist_add_entry(struct watchlist *wl, enum watchlist_kind kind,
 	e->file = file;
 	e->line = line;
 	wl->entries[wl->n++] = e;
-	wl->ids[watchlist_id_slot(wl, id)] = (uint32_t)wl->n;
+	slot = watchlist_id_slot(wl, id, &hash);
+	wl->ids[slot].entry = (uint32_t)wl->n;
+	wl->ids[slot].hash = hash;
 	return e;
 }
 

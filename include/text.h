@@ -67,6 +67,31 @@ struct text_word {
 	size_t index; /* 0 for the first word of the text */
 };
 
+/*
+ * Normal forms of non-ASCII code points, cached by the scanner: a text in
+ * Arabic or Cyrillic uses a few dozen code points over and over, and looking
+ * them up in utf8proc's tables each time is most of the cost of such text.
+ */
+#define TEXT_CACHE_SIZE  256
+#define TEXT_CACHE_EMPTY INT32_MIN
+
+/* A code point decomposed with marks dropped (at most four code points). */
+struct text_cache_decomposed {
+	int32_t cp;
+	int32_t n;
+	int32_t out[4];
+};
+
+/* A decomposed code point: word character or not, folded and kept forms. */
+struct text_cache_char {
+	int32_t cp;
+	uint8_t word;
+	uint8_t foldlen;
+	uint8_t exactlen;
+	char fold[12];
+	char exact[4];
+};
+
 /* Splits a text into normalised words, streaming, without copying it. */
 struct text_scan {
 	const char *s;
@@ -84,6 +109,11 @@ struct text_scan {
 
 	struct buf fold_buf;
 	struct buf exact_buf;
+
+	/* Filled when the first non-ASCII code point is met. */
+	int cache_ready;
+	struct text_cache_decomposed decomposed[TEXT_CACHE_SIZE];
+	struct text_cache_char chars[TEXT_CACHE_SIZE];
 };
 
 /*
