@@ -3,7 +3,8 @@
  *
  * States are numbered from 0 (the root).  Transitions live in one hash table
  * keyed by (state, word symbol), except the root's, which are a dense array
- * indexed by symbol because almost every text word is looked up there.
+ * indexed by symbol because almost every text word is looked up there (and
+ * most edges of a large watchlist leave the root).
  *
  * A pattern "w1 ... wk*" is the path w1 ... wk-1 plus a star edge labelled
  * with the prefix word wk.  Feeding a text word first collects the prefix
@@ -87,10 +88,24 @@ struct match {
 	uint32_t *star_link;
 	uint8_t *has_star;
 
-	uint32_t *root;      /* root transitions by word symbol */
-	struct match_map go; /* (state << 32 | symbol) -> state */
+	uint32_t *root; /* root transitions by word symbol */
+	uint32_t cap_root;
+	struct match_map go; /* (state << 32 | symbol) -> state, but the root */
 
-	struct match_outlist *outs;  /* per state */
+	/*
+	 * Outputs per state: while building, a list through out_next from
+	 * out_head[state] (index + 1, 0 ends it); match_compile() lays them
+	 * out in order, those of state s in outs[out_start[s] ..
+	 * out_start[s + 1]).
+	 */
+	struct match_out *outs;
+	uint32_t *out_next;
+	uint32_t *out_head;
+	uint32_t *out_tail;
+	uint32_t *out_start;
+	uint32_t nouts;
+	uint32_t cap_outs;
+
 	struct match_map star_edges; /* (state << 32 | star symbol) -> list */
 	struct match_outlist *star_outs;
 	uint32_t nstar_outs;
@@ -325,14 +340,16 @@ match_new_state(struct match *m, uint32_t depth)
 		m->cap_states = m->cap_states ? m->cap_states * 2 : 64;
 		m->depth =
 		    xreallocarray(m->depth, m->cap_states, sizeof *m->depth);
-		m->outs =
-		    xreallocarray(m->outs, m->cap_states, sizeof *m->outs);
+		m->out_head = xreallocarray(
+		    m->out_head, m->cap_states, sizeof *m->out_head);
+		m->out_tail = xreallocarray(
+		    m->out_tail, m->cap_states, sizeof *m->out_tail);
 		m->has_star = xreallocarray(
 		    m->has_star, m->cap_states, sizeof *m->has_star);
 	}
 	s = m->nstates++;
 	m->depth[s] = depth;
-	memset(&m->outs[s], 0, sizeof m->outs[s]);
+	m->out_head[s] = m->out_tail[s] = 0;
 	m->has_star[s] = 0;
 	return s;
 }
@@ -369,11 +386,13 @@ match_free(struct match *m)
 		return;
 	match_dict_release(&m->words);
 	match_dict_release(&m->stars);
-	for (i = 0; i < m->nstates; i++)
-		free(m->outs[i].v);
 	for (i = 0; i < m->nstar_outs; i++)
 		free(m->star_outs[i].v);
 	free(m->outs);
+	free(m->out_next);
+	free(m->out_head);
+	free(m->out_tail);
+	free(m->out_start);
 	free(m->star_outs);
 	free(m->depth);
 	free(m->fail);
@@ -416,6 +435,81 @@ match_add_star_word(struct match *m, const char *w, size_t len)
 	return sym;
 }
 
+/* The transition from s on sym, without failure: MATCH_NONE if none. */
+static uint32_t
+match_goto(const struct match *m, uint32_t s, uint32_t sym)
+{
+	if (s == 0)
+		return m->root[sym];
+	return match_map_get(&m->go, match_key(s, sym));
+}
+
+/* Grow the root's array to cover every word symbol. */
+static void
+match_root_fit(struct match *m)
+{
+	uint32_t i, old = m->cap_root;
+
+	if (m->words.n <= m->cap_root)
+		return;
+	m->cap_root = m->cap_root ? m->cap_root * 2 : 64;
+	while (m->cap_root < m->words.n)
+		m->cap_root *= 2;
+	m->root = xreallocarray(m->root, m->cap_root, sizeof *m->root);
+	for (i = old; i < m->cap_root; i++)
+		m->root[i] = MATCH_NONE;
+}
+
+/* Append an output to state s, keeping the order of the adds. */
+static void
+match_add_output(struct match *m, uint32_t s, uint32_t id, uint32_t nwords)
+{
+	uint32_t o;
+
+	if (m->nouts == m->cap_outs) {
+		m->cap_outs = m->cap_outs ? m->cap_outs * 2 : 64;
+		m->outs = xreallocarray(m->outs, m->cap_outs, sizeof *m->outs);
+		m->out_next = xreallocarray(
+		    m->out_next, m->cap_outs, sizeof *m->out_next);
+	}
+	o = m->nouts++;
+	m->outs[o].id = id;
+	m->outs[o].nwords = nwords;
+	m->out_next[o] = 0;
+	if (m->out_tail[s] != 0)
+		m->out_next[m->out_tail[s] - 1] = o + 1;
+	else
+		m->out_head[s] = o + 1;
+	m->out_tail[s] = o + 1;
+}
+
+/*
+ * Lay the outputs out by state, in the order they were added, and drop the
+ * build-time lists.
+ */
+static void
+match_pack_outputs(struct match *m)
+{
+	struct match_out *packed;
+	uint32_t s, o, k = 0;
+
+	m->out_start =
+	    xreallocarray(NULL, (size_t)m->nstates + 1, sizeof *m->out_start);
+	packed = xreallocarray(NULL, m->nouts ? m->nouts : 1, sizeof *packed);
+	for (s = 0; s < m->nstates; s++) {
+		m->out_start[s] = k;
+		for (o = m->out_head[s]; o != 0; o = m->out_next[o - 1])
+			packed[k++] = m->outs[o - 1];
+	}
+	m->out_start[m->nstates] = k;
+	free(m->outs);
+	free(m->out_next);
+	free(m->out_head);
+	free(m->out_tail);
+	m->outs = packed;
+	m->out_next = m->out_head = m->out_tail = NULL;
+}
+
 void
 match_add(struct match *m, const char *const *words, const size_t *lens,
     size_t n, int star, uint32_t id)
@@ -427,15 +521,19 @@ match_add(struct match *m, const char *const *words, const size_t *lens,
 		return;
 	for (i = 0; i < path; i++) {
 		sym = match_dict_intern(&m->words, words[i], lens[i]);
-		next = match_map_get(&m->go, match_key(s, sym));
+		match_root_fit(m);
+		next = match_goto(m, s, sym);
 		if (next == MATCH_NONE) {
 			next = match_new_state(m, (uint32_t)i + 1);
-			match_map_put(&m->go, match_key(s, sym), next);
+			if (s == 0)
+				m->root[sym] = next;
+			else
+				match_map_put(&m->go, match_key(s, sym), next);
 		}
 		s = next;
 	}
 	if (!star) {
-		match_outlist_add(&m->outs[s], id, (uint32_t)n);
+		match_add_output(m, s, id, (uint32_t)n);
 		m->npatterns++;
 		return;
 	}
@@ -457,13 +555,11 @@ match_add(struct match *m, const char *const *words, const size_t *lens,
 	m->npatterns++;
 }
 
-/* The transition from s on sym, without failure: MATCH_NONE if none. */
-static uint32_t
-match_goto(const struct match *m, uint32_t s, uint32_t sym)
+/* Whether state s reports anything itself (after match_pack_outputs). */
+static int
+match_has_output(const struct match *m, uint32_t s)
 {
-	if (s == 0)
-		return m->root[sym];
-	return match_map_get(&m->go, match_key(s, sym));
+	return m->out_start[s + 1] > m->out_start[s];
 }
 
 /*
@@ -474,7 +570,7 @@ match_goto(const struct match *m, uint32_t s, uint32_t sym)
 void
 match_compile(struct match *m)
 {
-	uint32_t *edge_from, *edge_sym, *edge_to, *start, *queue;
+	uint32_t *edge_sym, *edge_to, *start, *queue;
 	uint32_t nedges = 0, i, head = 0, tail = 0, s, e, f, t, sym;
 	size_t k;
 
@@ -483,13 +579,15 @@ match_compile(struct match *m)
 	m->compiled = 1;
 	match_dict_build_bloom(&m->words);
 
-	m->root =
-	    xreallocarray(NULL, m->words.n ? m->words.n : 1, sizeof *m->root);
-	for (i = 0; i < m->words.n; i++)
-		m->root[i] = MATCH_NONE;
+	match_root_fit(m);
+	match_pack_outputs(m);
 
-	/* Counting sort of the edges by parent state. */
+	/* Counting sort of the edges by parent state, the root's first. */
 	start = xcalloc((size_t)m->nstates + 1, sizeof *start);
+	for (i = 0; i < m->words.n; i++) {
+		if (m->root[i] != MATCH_NONE)
+			start[1]++;
+	}
 	for (k = 0; k < m->go.cap; k++) {
 		if (m->go.slots[k].val != 0)
 			start[(m->go.slots[k].key >> 32) + 1]++;
@@ -497,27 +595,29 @@ match_compile(struct match *m)
 	for (i = 0; i < m->nstates; i++)
 		start[i + 1] += start[i];
 	nedges = start[m->nstates];
-	edge_from = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_from);
 	edge_sym = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_sym);
 	edge_to = xreallocarray(NULL, nedges ? nedges : 1, sizeof *edge_to);
 	{
 		uint32_t *fill = xreallocarray(NULL, m->nstates, sizeof *fill);
 
 		memcpy(fill, start, m->nstates * sizeof *fill);
+		for (i = 0; i < m->words.n; i++) {
+			if (m->root[i] == MATCH_NONE)
+				continue;
+			e = fill[0]++;
+			edge_sym[e] = i;
+			edge_to[e] = m->root[i];
+		}
 		for (k = 0; k < m->go.cap; k++) {
 			if (m->go.slots[k].val == 0)
 				continue;
 			s = (uint32_t)(m->go.slots[k].key >> 32);
 			e = fill[s]++;
-			edge_from[e] = s;
 			edge_sym[e] = (uint32_t)m->go.slots[k].key;
 			edge_to[e] = m->go.slots[k].val - 1;
 		}
 		free(fill);
 	}
-	/* The root's edges move to the dense array. */
-	for (e = start[0]; e < start[1]; e++)
-		m->root[edge_sym[e]] = edge_to[e];
 
 	m->fail = xreallocarray(NULL, m->nstates, sizeof *m->fail);
 	m->dict = xreallocarray(NULL, m->nstates, sizeof *m->dict);
@@ -545,14 +645,13 @@ match_compile(struct match *m)
 				    (f == MATCH_NONE || f == t) ? 0 : f;
 			}
 			f = m->fail[t];
-			m->dict[t] = m->outs[f].n > 0 ? f : m->dict[f];
+			m->dict[t] = match_has_output(m, f) ? f : m->dict[f];
 			m->star_link[t] = m->has_star[t] ? t : m->star_link[f];
 			queue[tail++] = t;
 		}
 	}
 	free(queue);
 	free(start);
-	free(edge_from);
 	free(edge_sym);
 	free(edge_to);
 }
@@ -561,6 +660,16 @@ size_t
 match_npatterns(const struct match *m)
 {
 	return m->npatterns;
+}
+
+static void
+match_report_state(
+    const struct match *m, uint32_t s, match_hit_cb cb, void *arg)
+{
+	uint32_t i;
+
+	for (i = m->out_start[s]; i < m->out_start[s + 1]; i++)
+		cb(m->outs[i].id, m->outs[i].nwords, arg);
 }
 
 static void
@@ -620,7 +729,6 @@ match_feed(const struct match *m, struct match_state *st, const char *word,
 	s = next == MATCH_NONE ? 0 : next;
 	st->state = s;
 	for (; s != MATCH_NONE && s != 0; s = m->dict[s]) {
-		if (m->outs[s].n > 0)
-			match_report(&m->outs[s], cb, arg);
+		match_report_state(m, s, cb, arg);
 	}
 }

@@ -116,7 +116,6 @@ watchlist_entry_free(struct watchlist_entry *e)
 	free(e->aliases);
 	free(e->nots);
 	free(e->tags);
-	free(e->id);
 	free(e);
 }
 
@@ -192,15 +191,17 @@ watchlist_add_entry(struct watchlist *wl, enum watchlist_kind kind,
 
 	if (wl->compiled || watchlist_find(wl, id) != NULL)
 		return NULL;
-	if ((wl->n + 1) * 2 > wl->ids_cap)
+	if ((wl->n + 1) * 4 > wl->ids_cap * 3)
 		watchlist_ids_grow(wl);
 	if (wl->n == wl->cap) {
 		wl->cap = wl->cap ? wl->cap * 2 : 16;
 		wl->entries =
 		    xreallocarray(wl->entries, wl->cap, sizeof *wl->entries);
 	}
-	e = xcalloc(1, sizeof *e);
-	e->id = xstrdup(id);
+	/* One allocation for the entry and its id: a gazetteer has many. */
+	e = xcalloc(1, sizeof *e + strlen(id) + 1);
+	e->id = (char *)(e + 1);
+	memcpy(e->id, id, strlen(id) + 1);
 	e->kind = kind;
 	e->index = wl->n;
 	e->file = file;

@@ -27,8 +27,7 @@ struct watchlist_alias {
 };
 
 struct watchlist_entry {
-	char *id;
-	enum watchlist_kind kind;
+	char *id;     /* stored with the entry */
 	size_t index; /* position in the watchlist, in order of definition */
 
 	/* Aliases in the order written (match and match_case alike). */
@@ -39,13 +38,14 @@ struct watchlist_entry {
 	char **tags;
 	size_t ntags;
 
-	int has_coords; /* places: lat and lon both given */
 	double lat;
 	double lon;
-	char country[3]; /* ISO 3166-1 alpha-2, "" if not given */
 
 	const char *file; /* where the section starts; borrowed */
 	int line;
+	enum watchlist_kind kind;
+	int has_coords;  /* places: lat and lon both given */
+	char country[3]; /* ISO 3166-1 alpha-2, "" if not given */
 };
 
 struct watchlist;
