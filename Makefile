@@ -4,6 +4,7 @@
 # make test          every test, then again under ASan + UBSan (build/san/)
 # make run           run the daemon in the foreground on etc/, inbox var/inbox
 # make demo          run `watchlistd match` with etc/ over the sample articles
+# make bench         the benchmark (docs/PERFORMANCE.md); bench-quick: < 1 min
 # make install       binary, man pages, example configuration, systemd files
 # make V=1           show the full commands
 #
@@ -88,6 +89,7 @@ SRCS		= \
 	daemon/seen.c \
 	daemon/spool.c \
 	daemon/text.c \
+	daemon/url.c \
 	daemon/watchlist.c \
 	daemon/webhook.c \
 	daemon/xmalloc.c
@@ -112,6 +114,7 @@ UNIT_TESTS	= \
 	tests/unit/test_seen \
 	tests/unit/test_spool \
 	tests/unit/test_text \
+	tests/unit/test_url \
 	tests/unit/test_watchlist \
 	tests/unit/test_webhook
 
@@ -141,7 +144,7 @@ endif
 
 .PHONY: all clean deps check-deps test test-suite test-unit test-conf \
 	test-match test-cli demo run install uninstall fuzz fuzz-smoke fuzz-deps \
-	fuzz-bins
+	fuzz-bins bench bench-quick bench-bins
 
 all: check-deps $(PROG)
 
@@ -251,6 +254,58 @@ clean:
 
 -include $(OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(HELPER_OBJS:.o=.d) \
 	$(UNIT_TESTS:%=$(BUILD)/%.d)
+
+# Benchmarks (tests/bench/, docs/PERFORMANCE.md): watchlistd side by side
+# with grep, ripgrep and Hyperscan on a generated corpus (build/bench/).
+# The harnesses are built from the normal objects (-O2, no sanitizers);
+# hs_count only when Hyperscan is installed (libhs), else the benchmark
+# skips it.  `tools/deps install bench` installs the word list, the
+# gazetteer and the peers first (as root; otherwise it says what to run).
+#
+# make bench           100 MiB corpus, median of 3 runs; writes
+#                      docs/PERFORMANCE.md
+# make bench-quick     10 MiB corpus, the peers measured once and reused:
+#                      under a minute, for use while developing
+# BENCH_FLAGS=--no-daemon  leaves out tests/bench/daemon (the daemon end to
+#                      end); --fresh (quick) measures the peers again
+BENCH_DIR	= $(BUILD)/bench
+HS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libhs 2>/dev/null)
+HS_LIBS		:= $(shell $(PKG_CONFIG) --libs libhs 2>/dev/null)
+HAVE_HS		:= $(shell $(PKG_CONFIG) --exists libhs 2>/dev/null && echo 1)
+BENCH_BINS	= $(BENCH_DIR)/wl_scan $(if $(HAVE_HS),$(BENCH_DIR)/hs_count)
+
+$(BENCH_DIR)/wl_scan.o: tests/bench/wl_scan.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BENCH_DIR)/wl_scan: $(BENCH_DIR)/wl_scan.o $(OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BENCH_DIR)/hs_count.o: tests/bench/hs_count.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(HS_CFLAGS) -c -o $@ $<
+
+$(BENCH_DIR)/hs_count: $(BENCH_DIR)/hs_count.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(HS_LIBS)
+
+bench-bins: check-deps $(PROG) $(BENCH_BINS)
+	@:
+
+bench:
+	@tools/deps install bench
+	@$(SUBMAKE) bench-bins
+	@tests/bench/run $(BUILD) $(BENCH_FLAGS)
+
+bench-quick:
+	@tools/deps install bench
+	@$(SUBMAKE) bench-bins
+	@tests/bench/run $(BUILD) --quick $(BENCH_FLAGS)
+
+-include $(BENCH_DIR)/wl_scan.d $(BENCH_DIR)/hs_count.d
 
 # Fuzzing (tests/fuzz/README.md): libFuzzer harnesses built with clang,
 # AddressSanitizer and UndefinedBehaviorSanitizer into build/fuzz/, linking

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <grp.h>
 #include <ini.h>
 #include <math.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* Longest section or key name inih keeps (its buffers hold 50 bytes). */
@@ -587,6 +589,25 @@ config_key_error(struct config_parse *p, int line, const struct config_key *k,
 	va_end(ap);
 	config_error(p, line, "%s %s: %s", p->sec.name, k->name, s);
 	free(s);
+}
+
+/*
+ * Text of the configuration repeated in an error message: at most max
+ * bytes, and never from a "whsec_" or a "://" on, which may start a secret
+ * or a URL with its token that a mistake put where a key was expected.  A
+ * new string.
+ */
+static char *
+config_quote(const char *s, size_t max)
+{
+	size_t n = strlen(s), cut = n > max ? max : n;
+	const char *w;
+
+	if ((w = strcasestr(s, "whsec_")) != NULL && (size_t)(w - s) < cut)
+		cut = (size_t)(w - s);
+	if ((w = strstr(s, "://")) != NULL && (size_t)(w - s) < cut)
+		cut = (size_t)(w - s);
+	return xasprintf("%.*s%s", (int)cut, s, cut < n ? "..." : "");
 }
 
 /* Grow an array by one element, doubling its capacity when it is full. */
@@ -1280,7 +1301,7 @@ static void
 config_set(struct config_parse *p, const struct config_key *k,
     const char *value, int line)
 {
-	char *field = (char *)p->sec.obj + k->off, **sp, *old;
+	char *field = (char *)p->sec.obj + k->off, **sp, *old, *shown;
 	const char *cause;
 	int64_t ms;
 	uint64_t size;
@@ -1296,8 +1317,15 @@ config_set(struct config_parse *p, const struct config_key *k,
 		config_set_string(field, value);
 		break;
 	case CONFIG_TYPE_URL:
+		/* Never the whole URL: its path or query may be a token. */
 		if (config_check_url(value, &cause) != 0) {
-			config_key_error(p, line, k, "'%s' %s", value, cause);
+			if ((shown = url_redact(value)) != NULL)
+				config_key_error(
+				    p, line, k, "'%s' %s", shown, cause);
+			else
+				config_key_error(
+				    p, line, k, "the value %s", cause);
+			free(shown);
 			return;
 		}
 		config_set_string(field, value);
@@ -1742,9 +1770,10 @@ config_classify(struct config_parse *p, char *line)
 	}
 
 	if (*e != '=' && *e != ':') {
+		name = config_quote(s, 40);
 		config_error(p, p->lineno,
-		    "expected [section] or key = value, not '%.40s%s'", s,
-		    strlen(s) > 40 ? "..." : "");
+		    "expected [section] or key = value, not '%s'", name);
+		free(name);
 		*line = '\0';
 		return;
 	}
@@ -1857,24 +1886,29 @@ config_key_line(struct config_parse *p, const char *name, const char *value)
 {
 	const struct config_key *k;
 	const char *hint;
+	char *shown;
 	int *seen;
 
 	p->key = NULL;
 	if (p->sec.state == CONFIG_STATE_NONE) {
+		shown = config_quote(name, CONFIG_NAME_MAX);
 		config_error(
-		    p, p->lineno, "key '%s' is outside any section", name);
+		    p, p->lineno, "key '%s' is outside any section", shown);
+		free(shown);
 		return;
 	}
 	if (p->sec.state == CONFIG_STATE_BAD)
 		return;
 	if ((k = config_key_find(p->sec.kind, name)) == NULL) {
+		shown = config_quote(name, CONFIG_NAME_MAX);
 		if ((hint = config_key_suggest(p->sec.kind, name)) != NULL)
 			config_error(p, p->lineno,
-			    "unknown key '%s' in %s (did you mean '%s'?)", name,
-			    p->sec.name, hint);
+			    "unknown key '%s' in %s (did you mean '%s'?)",
+			    shown, p->sec.name, hint);
 		else
 			config_error(p, p->lineno, "unknown key '%s' in %s",
-			    name, p->sec.name);
+			    shown, p->sec.name);
+		free(shown);
 		return;
 	}
 	seen = &p->sec.seen[k - config_keys];
@@ -2146,6 +2180,116 @@ config_validate(struct config_parse *p)
 		    "no rules: nothing will alert");
 }
 
+/*
+ * Who else can read st's file: "group NAME and others", "group NAME",
+ * "others", or NULL if only its owner (and the root group) can.  The
+ * daemon's group is also the group of the inbox's producers (it may write
+ * the inbox), so a group other than root does not keep a secret.
+ */
+static char *
+config_readers(const struct stat *st)
+{
+	struct group gr, *grp = NULL;
+	char buf[1024], *group = NULL, *who;
+	int byg = (st->st_mode & S_IRGRP) != 0 && st->st_gid != 0;
+	int byo = (st->st_mode & S_IROTH) != 0;
+
+	if (!byg && !byo)
+		return NULL;
+	if (byg) {
+		if (getgrgid_r(st->st_gid, &gr, buf, sizeof buf, &grp) == 0 &&
+		    grp != NULL)
+			group = xasprintf("group %s", grp->gr_name);
+		else
+			group = xasprintf("group %u", (unsigned)st->st_gid);
+	}
+	if (byg && byo)
+		who = xasprintf("%s and others", group);
+	else
+		who = xstrdup(byg ? group : "others");
+	free(group);
+	return who;
+}
+
+/*
+ * Warn about a file holding secrets that others can read (stat() errors are
+ * left to whoever reads the file).  line 0: the file as a whole.
+ */
+static void
+config_check_mode(struct config *cf, const char *path, const char *diag_file,
+    int line, const char *what)
+{
+	struct stat st;
+	char *who;
+
+	if (stat(path, &st) != 0 || (who = config_readers(&st)) == NULL)
+		return;
+	config_diag_add(cf, CONFIG_WARNING, diag_file, line,
+	    "%s can be read by %s (mode %04o): chmod 600 it, owned by the user "
+	    "watchlistd runs as%s",
+	    what, who, (unsigned)(st.st_mode & 07777),
+	    line > 0 ? ", or use secret = credential:NAME"
+	             : " (a signing secret can also move to "
+	               "credential:NAME or file:PATH)");
+	free(who);
+}
+
+/*
+ * Secrets in files that others can read.  The main file holds secrets when
+ * a webhook has an inline secret, or a URL that is a credential: one with
+ * user:password@ or a query (?token=, ntfy's ?auth=), of a webhook or a
+ * feed, or any URL of a Slack, Discord, Teams or ntfy webhook, since those
+ * services put the token in the path (ntfy: the topic).  A secret file
+ * named by file: is checked too.  Webhooks and feeds live only in the main
+ * file, so that is the one file to look at.
+ */
+static void
+config_check_secrets(struct config *cf)
+{
+	const struct config_webhook *wh;
+	const struct config_feed *fd;
+	struct buf what;
+	char *label;
+	size_t i;
+
+	buf_init(&what);
+	for (i = 0; i < cf->nwebhooks; i++) {
+		wh = cf->webhooks[i];
+		if (wh->secret != NULL && strncmp(wh->secret, "whsec_", 6) == 0)
+			buf_printf(&what, "%s[webhook:%s] secret",
+			    what.len > 0 ? ", " : "", wh->id);
+		if (wh->url != NULL &&
+		    (url_has_credentials(wh->url) ||
+		        wh->format == CONFIG_FORMAT_SLACK ||
+		        wh->format == CONFIG_FORMAT_DISCORD ||
+		        wh->format == CONFIG_FORMAT_TEAMS ||
+		        wh->format == CONFIG_FORMAT_NTFY))
+			buf_printf(&what, "%s[webhook:%s] url",
+			    what.len > 0 ? ", " : "", wh->id);
+		if (wh->secret != NULL &&
+		    strncmp(wh->secret, "file:", 5) == 0) {
+			label = xasprintf("[webhook:%s] secret file %s", wh->id,
+			    wh->secret + 5);
+			config_check_mode(
+			    cf, wh->secret + 5, wh->file, wh->line, label);
+			free(label);
+		}
+	}
+	for (i = 0; i < cf->nfeeds; i++) {
+		fd = cf->feeds[i];
+		if (fd->url != NULL && url_has_credentials(fd->url))
+			buf_printf(&what, "%s[feed:%s] url",
+			    what.len > 0 ? ", " : "", fd->id);
+	}
+	if (what.len > 0) {
+		label =
+		    xasprintf("this file holds secrets (%s) but", what.data);
+		config_check_mode(cf, cf->path, cf->files[0], 0, label);
+		free(label);
+	}
+	buf_release(&what);
+}
+
 /* A diagnostic with its sort key: file in reading order, line, then age. */
 struct config_sort {
 	size_t file;
@@ -2208,6 +2352,7 @@ config_load(const char *path)
 	if (config_load_file(&p, path, 1) == 0) {
 		config_load_watchlists(&p);
 		config_validate(&p);
+		config_check_secrets(cf);
 	}
 	config_sort_diags(cf);
 

@@ -239,36 +239,78 @@ http_header_cb(char *ptr, size_t size, size_t nitems, void *arg)
 
 /* Whether an IPv4 address (network order) is not a public unicast one. */
 static int
-http_private_v4(const struct in_addr *in)
+http_private_v4(const uint8_t *b)
 {
-	uint32_t a = ntohl(in->s_addr);
+	uint32_t a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	             (uint32_t)b[2] << 8 | b[3];
 
-	return (a >> 24) == 0 ||                /* 0.0.0.0/8 */
-	       (a >> 24) == 10 ||               /* 10.0.0.0/8 */
-	       (a >> 24) == 127 ||              /* loopback */
-	       (a >> 22) == (100 << 2 | 1) ||   /* 100.64.0.0/10, CGNAT */
-	       (a >> 16) == (169 << 8 | 254) || /* link-local */
-	       (a >> 20) == (172 << 4 | 1) ||   /* 172.16.0.0/12 */
-	       (a >> 16) == (192 << 8 | 168) || /* 192.168.0.0/16 */
-	       (a >> 28) >= 14;                 /* multicast, reserved */
+	return (a >> 24) == 0 ||                 /* 0.0.0.0/8, "this host" */
+	       (a >> 24) == 10 ||                /* 10.0.0.0/8 */
+	       (a >> 24) == 127 ||               /* loopback */
+	       (a >> 22) == (100 << 2 | 1) ||    /* 100.64.0.0/10, CGNAT */
+	       (a >> 16) == (169 << 8 | 254) ||  /* link-local, metadata */
+	       (a >> 20) == (172 << 4 | 1) ||    /* 172.16.0.0/12 */
+	       (a >> 8) == (192u << 16 | 0) ||   /* 192.0.0.0/24, IETF */
+	       (a >> 8) == (192u << 16 | 2) ||   /* 192.0.2.0/24, TEST-NET */
+	       (a >> 16) == (192u << 8 | 168) || /* 192.168.0.0/16 */
+	       (a >> 17) == (198u << 7 | 9) ||   /* 198.18.0.0/15, benchmarks */
+	       (a >> 8) == (198u << 16 | 51 << 8 | 100) || /* TEST-NET-2 */
+	       (a >> 8) == (203u << 16 | 0 << 8 | 113) ||  /* TEST-NET-3 */
+	       (a >> 28) >= 14; /* multicast, reserved, broadcast */
 }
 
-/* Whether an IPv6 address is not a public unicast one. */
+/*
+ * Whether an IPv6 address is not a public unicast one.  An IPv4 address
+ * carried inside one (mapped, compatible, translated, NAT64, 6to4) is
+ * judged as IPv4: ::ffff:127.0.0.1 is loopback.  Teredo is refused whole:
+ * its IPv4 part is obfuscated and no feed needs it.
+ */
 static int
-http_private_v6(const struct in6_addr *in6)
+http_private_v6(const uint8_t *b)
 {
-	const uint8_t *b = in6->s6_addr;
-	struct in_addr v4;
+	static const uint8_t zero[12];
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t translated[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+	static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b};
 
-	if (IN6_IS_ADDR_V4MAPPED(in6) || IN6_IS_ADDR_V4COMPAT(in6)) {
-		memcpy(&v4, b + 12, 4);
-		return http_private_v4(&v4);
-	}
-	return IN6_IS_ADDR_UNSPECIFIED(in6) || IN6_IS_ADDR_LOOPBACK(in6) ||
+	if (memcmp(b, zero, 12) == 0 || memcmp(b, mapped, 12) == 0 ||
+	    memcmp(b, translated, 12) == 0 || memcmp(b, nat64, 12) == 0)
+		return http_private_v4(b + 12); /* ::, ::1 included */
+	if (b[0] == 0x20 && b[1] == 0x02)       /* 2002::/16, 6to4 */
+		return http_private_v4(b + 2);
+	return (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
+	           b[4] == 0 && b[5] == 1) || /* local NAT64 */
+	       (b[0] == 0x01 && b[1] == 0x00 && b[2] == 0 && b[3] == 0 &&
+	           b[4] == 0 && b[5] == 0 && b[6] == 0 &&
+	           b[7] == 0) || /* 100::/64, discard */
+	       (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 &&
+	           b[3] == 0) || /* 2001::/32, Teredo */
+	       (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d &&
+	           b[3] == 0xb8) ||                       /* documentation */
 	       (b[0] & 0xfe) == 0xfc ||                   /* fc00::/7, ULA */
 	       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* link-local */
 	       (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || /* site-local */
 	       b[0] == 0xff;                              /* multicast */
+}
+
+int
+http_private_address(const char *ip)
+{
+	char text[INET6_ADDRSTRLEN];
+	uint8_t b[16];
+	size_t n = strcspn(ip, "%"); /* fe80::1%eth0: the zone is not needed */
+
+	if (n == 0 || n >= sizeof text)
+		return -1;
+	memcpy(text, ip, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, b) == 1)
+		return http_private_v4(b);
+	if (inet_pton(AF_INET6, text, b) == 1)
+		return http_private_v6(b);
+	return -1;
 }
 
 /*
@@ -287,15 +329,16 @@ http_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *sa)
 
 	if (t->refuse_private && sa->family == AF_INET) {
 		sin = (const struct sockaddr_in *)(const void *)&sa->addr;
-		if ((bad = http_private_v4(&sin->sin_addr)))
+		if ((bad = http_private_v4(
+		         (const uint8_t *)&sin->sin_addr.s_addr)))
 			inet_ntop(AF_INET, &sin->sin_addr, t->refused,
 			    sizeof t->refused);
 	} else if (t->refuse_private && sa->family == AF_INET6) {
 		sin6 = (const struct sockaddr_in6 *)(const void *)&sa->addr;
-		if ((bad = http_private_v6(&sin6->sin6_addr)))
+		if ((bad = http_private_v6(sin6->sin6_addr.s6_addr)))
 			inet_ntop(AF_INET6, &sin6->sin6_addr, t->refused,
 			    sizeof t->refused);
-	} else if (t->refuse_private && sa->family != AF_UNIX) {
+	} else if (t->refuse_private) {
 		bad = 1;
 		snprintf(
 		    t->refused, sizeof t->refused, "family %d", sa->family);
@@ -303,6 +346,27 @@ http_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *sa)
 	if (bad)
 		return CURL_SOCKET_BAD;
 	return socket(sa->family, sa->socktype | SOCK_CLOEXEC, sa->protocol);
+}
+
+/*
+ * CURLOPT_PREREQFUNCTION: a connection is ready, new or taken from curl's
+ * connection cache, and the request is about to go out on it.  The check
+ * at open is not enough: a cached connection that a webhook, or a feed with
+ * allow_private = yes, opened to the same host and port would carry this
+ * request without opening a socket.  So the address is checked again here,
+ * for every request and every redirect.
+ */
+static int
+http_prereq_cb(void *arg, char *primary_ip, char *local_ip, int primary_port,
+    int local_port)
+{
+	struct http_transfer *t = arg;
+
+	if (!t->refuse_private || http_private_address(primary_ip) == 0)
+		return CURL_PREREQFUNC_OK;
+	snprintf(t->refused, sizeof t->refused, "%.*s",
+	    (int)strcspn(primary_ip, "%"), primary_ip);
+	return CURL_PREREQFUNC_ABORT;
 }
 
 /*
@@ -470,41 +534,53 @@ http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
 	return 0;
 }
 
-struct http *
-http_new(struct event_base *base, char **cause)
+/*
+ * libcurl is set up at the first request, not at start-up:
+ * curl_global_init() initialises OpenSSL, which reads its configuration and
+ * loads its providers, about 2 MB resident that a configuration without
+ * webhooks and feeds never needs; a reload that adds some gets it then.
+ * curl_global_init() is not thread-safe with other curl calls: only the
+ * loop's thread calls into curl (the reload thread never does).
+ */
+static int
+http_init(struct http *h, char **cause)
 {
-	struct http *h;
 	CURLcode code;
 
+	if (h->multi != NULL)
+		return 0;
 	if ((code = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
 		*cause = xasprintf(
 		    "cannot initialise libcurl: %s", curl_easy_strerror(code));
-		return NULL;
+		return -1;
 	}
-	h = xcalloc(1, sizeof *h);
-	h->base = base;
-	TAILQ_INIT(&h->transfers);
-	TAILQ_INIT(&h->sockets);
 	if ((h->multi = curl_multi_init()) == NULL) {
 		*cause = xstrdup("cannot create a libcurl multi handle");
-		goto fail;
-	}
-	if ((h->timer = evtimer_new(base, http_timer_cb, h)) == NULL) {
-		*cause = xstrdup("cannot create the HTTP timer event");
-		goto fail;
+		curl_global_cleanup();
+		return -1;
 	}
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, http_timer_set_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-	return h;
+	return 0;
+}
 
-fail:
-	if (h->multi != NULL)
-		curl_multi_cleanup(h->multi);
-	free(h);
-	curl_global_cleanup();
-	return NULL;
+struct http *
+http_new(struct event_base *base, char **cause)
+{
+	struct http *h;
+
+	h = xcalloc(1, sizeof *h);
+	h->base = base;
+	TAILQ_INIT(&h->transfers);
+	TAILQ_INIT(&h->sockets);
+	if ((h->timer = evtimer_new(base, http_timer_cb, h)) == NULL) {
+		*cause = xstrdup("cannot create the HTTP timer event");
+		free(h);
+		return NULL;
+	}
+	return h;
 }
 
 /* Tear down: abort every transfer, then let curl close its connections. */
@@ -516,12 +592,14 @@ http_destroy(struct http *h)
 
 	while ((t = TAILQ_FIRST(&h->transfers)) != NULL)
 		http_transfer_abort(h, t);
-	curl_multi_cleanup(h->multi);
+	if (h->multi != NULL)
+		curl_multi_cleanup(h->multi);
 	while ((s = TAILQ_FIRST(&h->sockets)) != NULL)
 		http_socket_free(h, s);
 	event_free(h->timer);
+	if (h->multi != NULL)
+		curl_global_cleanup();
 	free(h);
-	curl_global_cleanup();
 }
 
 void
@@ -559,8 +637,9 @@ http_add_header(struct http_transfer *t, const char *name, const char *value)
 }
 
 /*
- * Set every option of a request on its easy handle.  Certificate checks are
- * always on; only the CA bundle may be chosen.
+ * Set every option of a request on its easy handle.  Certificate and host
+ * name checks are always on, and nothing (no key, no environment variable)
+ * turns them off; only the CA bundle may be chosen.
  */
 static int
 http_setup(
@@ -587,8 +666,18 @@ http_setup(
 	HTTP_SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	HTTP_SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	HTTP_SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (req->ca_file != NULL)
+	/* TLS 1.2 at least, whatever the system's OpenSSL allows. */
+	HTTP_SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (req->ca_file != NULL) {
+		/* Only these CAs: Debian's curl also reads /etc/ssl/certs. */
 		HTTP_SET(CURLOPT_CAINFO, req->ca_file);
+		HTTP_SET(CURLOPT_CAPATH, NULL);
+	}
+	/*
+	 * No proxy, whatever http_proxy, https_proxy or all_proxy say: a proxy
+	 * would connect for us, out of reach of the private-address checks.
+	 */
+	HTTP_SET(CURLOPT_PROXY, "");
 	HTTP_SET(CURLOPT_USERAGENT, http_user_agent());
 	HTTP_SET(CURLOPT_ACCEPT_ENCODING, "");
 	HTTP_SET(CURLOPT_CONNECTTIMEOUT_MS, (long)req->connect_timeout_ms);
@@ -599,6 +688,8 @@ http_setup(
 	HTTP_SET(CURLOPT_HEADERDATA, t);
 	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb);
 	HTTP_SET(CURLOPT_OPENSOCKETDATA, t);
+	HTTP_SET(CURLOPT_PREREQFUNCTION, http_prereq_cb);
+	HTTP_SET(CURLOPT_PREREQDATA, t);
 	if (req->low_speed_seconds > 0) {
 		HTTP_SET(CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
 		HTTP_SET(CURLOPT_LOW_SPEED_TIME, req->low_speed_seconds);
@@ -662,6 +753,8 @@ http_request_start(struct http *h, const struct http_request *req,
 	struct http_transfer *t;
 	CURLMcode mcode;
 
+	if (http_init(h, cause) != 0)
+		return NULL;
 	t = xcalloc(1, sizeof *t);
 	t->max_response = req->max_response;
 	t->retry_after_ms = -1;

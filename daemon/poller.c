@@ -35,6 +35,7 @@
 #include "poller.h"
 #include "seen.h"
 #include "text.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* The first poll comes within a tenth of the interval, and at most this. */
@@ -555,6 +556,7 @@ poller_configure(struct poller *p, const struct config *cf, char **cause)
 	struct poller_feeds added, kept;
 	struct poller_feed *f, *old;
 	const struct config_feed *c;
+	char *shown;
 	size_t i;
 
 	TAILQ_INIT(&added);
@@ -595,7 +597,11 @@ poller_configure(struct poller *p, const struct config *cf, char **cause)
 		poller_feed_set(old, c);
 		if (strcmp(old->url, c->url) == 0)
 			continue;
-		log_info("feed %s: url changed: polling %s", old->id, c->url);
+		/* Not the whole URL: it may hold a password or a token. */
+		shown = url_redact(c->url);
+		log_info("feed %s: url changed: polling %s", old->id,
+		    shown != NULL ? shown : "the new one");
+		free(shown);
 		poller_feed_idle(old);
 		free(old->url);
 		free(old->host);

@@ -90,7 +90,8 @@ void alert_free(struct alert *a);
 /*
  * A feed's health, an alert of its own kind: the feed has failed again and
  * again (failing, why the last error), or works again.  It goes to every
- * webhook; rule "feed-health", severity high, source the feed.
+ * webhook; rule "feed-health", severity high, source the feed, with the
+ * feed's url as its link, less user:password@, query and fragment.
  */
 struct alert *alert_health_new(const char *feed_id, const char *url,
     int failing, const char *why, int64_t now_ms);

@@ -49,7 +49,10 @@ struct http_request {
 	 * Refuse to connect to an address that is loopback, private,
 	 * link-local, unspecified or multicast (checked on the address
 	 * resolved, at connect time, for every connection a redirect opens
-	 * too).  0 for webhooks, which their operator points where he likes.
+	 * too, and again before each request, for a connection curl reuses).
+	 * 0 for webhooks, which their operator points where he likes.  No
+	 * request uses a proxy: the proxy variables of the environment are
+	 * ignored.
 	 */
 	int refuse_private;
 };
@@ -81,6 +84,15 @@ void *http_request_start(struct http *h, const struct http_request *req,
 /* Abort one request; its callback is not called. */
 void http_cancel(struct http *h, void *handle);
 size_t http_active(const struct http *h);
+
+/*
+ * Whether refuse_private refuses the numeric address ip ("10.0.0.1",
+ * "::ffff:127.0.0.1", "fe80::1%eth0"): 1 if it is not a public unicast
+ * address (loopback, private, CGNAT, link-local, ULA, unspecified,
+ * multicast, reserved, documentation; an IPv4 address inside an IPv6 one
+ * is judged as IPv4), 0 if it is, -1 if ip is not an address.
+ */
+int http_private_address(const char *ip);
 
 /* The User-Agent sent: "watchlistd/VERSION". */
 const char *http_user_agent(void);

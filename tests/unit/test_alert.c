@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "alert.h"
+#include "buf.h"
 #include "rule.h"
 #include "watchlist.h"
 
@@ -222,6 +223,29 @@ test_feed_source_and_log_line(void **state)
 	alert_free(a);
 }
 
+/*
+ * A feed-health alert links to the feed without its credentials
+ * (user:password@, the query, the fragment), and its log line, which names
+ * the feed, leaves the configured URL out.
+ */
+static void
+test_health_link(void **state)
+{
+	struct alert *a;
+	struct buf line;
+
+	a = alert_health_new("news",
+	    "https://reader:PASSWORD@news.example:8443/rss?token=TOKEN#x", 1,
+	    "HTTP status 500", 1700000000000LL);
+	assert_string_equal(a->source.link, "https://news.example:8443/rss");
+	buf_init(&line);
+	alert_log_line(a, &line);
+	assert_non_null(strstr(line.data, "feed news is failing"));
+	assert_null(strstr(line.data, "news.example"));
+	buf_release(&line);
+	alert_free(a);
+}
+
 int
 main(void)
 {
@@ -230,6 +254,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_payload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_feed_source_and_log_line, setup, teardown),
+	    cmocka_unit_test(test_health_link),
 	};
 
 	return cmocka_run_group_tests_name("alert", tests, NULL, NULL);

@@ -1281,6 +1281,136 @@ test_large(void **state)
 	config_free(cf);
 }
 
+/*
+ * A main file that holds secrets, and a secret file, are warned about when
+ * others than their owner can read them: the message names the file, its
+ * mode and what to do, and never a secret.  Files the other tests write
+ * are 0600 (umask in main()).
+ */
+static void
+test_secret_modes(void **state)
+{
+	static const char *const secrets[] = {
+	    "TOKENPATH", "PASSWORD", "FEEDTOKEN", "SIGNKEY"};
+	struct config *cf;
+	char *text, *got, *want, *main_ini;
+	size_t i;
+
+	write_str("ops.secret", "whsec_U0lHTktFWVNJR05LRVlTSUdOS0VZ\n");
+	text = xasprintf("[webhook:ops]\n"
+	                 "url = https://hooks.example.net/services/T0/B0/"
+	                 "TOKENPATH\n"
+	                 "format = slack\n"
+	                 "secret = file:%s\n"
+	                 "[webhook:plain]\n"
+	                 "url = https://alerts.example.net/watchlistd\n"
+	                 "[feed:news]\n"
+	                 "url = https://user:PASSWORD@news.example/"
+	                 "rss?token=FEEDTOKEN\n"
+	                 "[term:t]\nmatch = t\n[rule:r]\nwhen = t\n",
+	    path_of("ops.secret"));
+	main_ini = xstrdup(path_of("main.ini"));
+
+	/* Readable by the owner alone: nothing to say. */
+	config_free(check(text, ""));
+
+	/* Readable by others: both are named, with their modes. */
+	assert_int_equal(chmod(main_ini, 0604), 0);
+	assert_int_equal(chmod(path_of("ops.secret"), 0604), 0);
+	cf = load("main.ini");
+	got = diags(cf);
+	want = xstrdup(
+	    "main.ini: warning: this file holds secrets ([webhook:ops] url, "
+	    "[feed:news] url) but can be read by others (mode 0604): chmod "
+	    "600 it, owned by the user watchlistd runs as (a signing secret "
+	    "can also move to credential:NAME or file:PATH)\n"
+	    "main.ini:1: warning: [webhook:ops] secret file ops.secret can "
+	    "be read by others (mode 0604): chmod 600 it, owned by the user "
+	    "watchlistd runs as, or use secret = credential:NAME\n");
+	assert_string_equal(got, want);
+	assert_int_equal(cf->nerrors, 0);
+	for (i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+		assert_null(strstr(got, secrets[i]));
+	free(got);
+	free(want);
+	config_free(cf);
+
+	/* An inline secret counts; readable by a group other than root. */
+	free(text);
+	text = xstrdup("[webhook:ops]\n"
+	               "url = https://alerts.example.net/watchlistd\n"
+	               "secret = whsec_U0lHTktFWVNJR05LRVlTSUdOS0VZ\n"
+	               "[term:t]\nmatch = t\n[rule:r]\nwhen = t\n");
+	write_str("main.ini", text);
+	assert_int_equal(chmod(main_ini, 0640), 0);
+	if (getegid() == 0 && chown(main_ini, (uid_t)-1, 1) != 0)
+		fail_msg("chown: cannot give main.ini group 1");
+	cf = load("main.ini");
+	got = diags(cf);
+	assert_non_null(strstr(got, "main.ini: warning: this file holds "
+	                            "secrets ([webhook:ops] secret) but can "
+	                            "be read by group "));
+	assert_non_null(strstr(got, " (mode 0640): chmod 600 it"));
+	assert_null(strstr(got, "U0lHTktFWVNJR05LRVlTSUdOS0VZ"));
+	free(got);
+	config_free(cf);
+
+	/* No secret at all: any mode will do. */
+	write_str("main.ini", "[webhook:plain]\n"
+	                      "url = https://alerts.example.net/watchlistd\n"
+	                      "[term:t]\nmatch = t\n[rule:r]\nwhen = t\n");
+	assert_int_equal(chmod(main_ini, 0644), 0);
+	config_free(check("[webhook:plain]\n"
+	                  "url = https://alerts.example.net/watchlistd\n"
+	                  "[term:t]\nmatch = t\n[rule:r]\nwhen = t\n",
+	    ""));
+	free(main_ini);
+	free(text);
+}
+
+/*
+ * Values that may be secrets are not repeated in errors: a URL is shown as
+ * scheme://host/..., not at all without a scheme, and a secret on a line
+ * of its own (no '=', or a key of it) is cut before "whsec_".
+ */
+static void
+test_secrets_not_echoed(void **state)
+{
+	static const char *const secrets[] = {"TOKEN1", "TOKEN2", "TOKEN3",
+	    "TOKEN4", "TOKEN5", "TOKEN6", "PASSWORD"};
+	struct config *cf;
+	char *got;
+	size_t i;
+
+	cf = check(
+	    "whsec_TOKEN6TOKEN6TOKEN6=\n"
+	    "[webhook:ops]\n"
+	    "url = https://u:PASSWORD@hooks.example.net:99999/T0/TOKEN1\n"
+	    "secret = whsec_not*base64TOKEN2\n"
+	    "[webhook:two]\n"
+	    "url = hooks.example.net/services/T0/B0/TOKEN3\n"
+	    "format = slack\n"
+	    "secret whsec_TOKEN4TOKEN4TOKEN4TOKEN4\n"
+	    "whsec_TOKEN5TOKEN5TOKEN5==\n"
+	    "[term:t]\nmatch = t\n[rule:r]\nwhen = t\n",
+	    "main.ini:1: key '...' is outside any section\n"
+	    "main.ini:3: [webhook:ops] url: "
+	    "'https://hooks.example.net:99999/...' has a bad port (use 1 to "
+	    "65535)\n"
+	    "main.ini:4: [webhook:ops] secret: not a valid secret: whsec_ must "
+	    "be followed by base64\n"
+	    "main.ini:6: [webhook:two] url: the value is not an http:// or "
+	    "https:// URL\n"
+	    "main.ini:8: expected [section] or key = value, not 'secret "
+	    "...'\n"
+	    "main.ini:9: unknown key '...' in [webhook:two]\n");
+	got = diags(cf);
+	for (i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+		assert_null(strstr(got, secrets[i]));
+	free(got);
+	config_free(cf);
+}
+
 int
 main(void)
 {
@@ -1315,8 +1445,17 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bom_crlf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_modes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_secrets_not_echoed, setup, teardown),
 	};
 
+	/*
+	 * The files written are their owner's alone, as a configuration
+	 * holding secrets should be: only test_secret_modes wants warnings
+	 * about modes.
+	 */
+	umask(077);
 	log_init("test_config", LOG_LEVEL_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

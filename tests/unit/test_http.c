@@ -113,6 +113,9 @@ respond(const struct test_server_request *req, struct test_server_reply *r,
 	else if (strcmp(p, "/redirect") == 0) {
 		r->status = 302;
 		r->headers = "Location: /ok\r\n";
+	} else if (strcmp(p, "/keep") == 0) {
+		r->keep_alive = 1;
+		r->body = "kept";
 	} else if (strcmp(p, "/slow") == 0) {
 		r->delay_ms = 150;
 		r->body = "slow";
@@ -766,6 +769,108 @@ test_refuse_private(void **state)
 	free(url);
 }
 
+/*
+ * A connection that a request allowed to reach a private address opened
+ * (a webhook's, a feed's with allow_private = yes) is not reused by one
+ * that refuses them: curl's connection cache would skip the open-socket
+ * check.
+ */
+static void
+test_refuse_private_reused(void **state)
+{
+	struct http_request req;
+	struct result r = {0};
+	char *url = test_server_url(fx.srv, "/keep"), *cause = NULL;
+
+	request_init(&req, "GET", url);
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	assert_int_equal(r.status, 200);
+	result_release(&r);
+
+	req.refuse_private = 1;
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(r.error);
+	assert_string_equal(r.error, "refused to connect to 127.0.0.1: a "
+	                             "loopback, private or link-local address");
+	assert_int_equal(test_server_count(fx.srv), 1);
+	result_release(&r);
+
+	/* The connection is still good for a request that allows it. */
+	req.refuse_private = 0;
+	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
+	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(test_server_count(fx.srv), 2);
+	result_release(&r);
+	free(url);
+}
+
+/* The proxy variables of the environment are not used. */
+static void
+test_proxy_env_ignored(void **state)
+{
+	static const char *const vars[] = {"http_proxy", "HTTPS_PROXY",
+	    "https_proxy", "all_proxy", "ALL_PROXY"};
+	struct test_server *proxy = test_server_start(respond, NULL);
+	struct result r = {0};
+	char *purl = test_server_url(proxy, "");
+	size_t i;
+
+	for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		setenv(vars[i], purl, 1);
+	get("/ok", 0, 0, &r);
+	for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ok");
+	assert_int_equal(test_server_count(fx.srv), 1);
+	assert_int_equal(test_server_count(proxy), 0);
+	result_release(&r);
+	test_server_stop(proxy);
+	free(purl);
+}
+
+/*
+ * Which addresses refuse_private refuses: everything that is not public
+ * unicast, in IPv4 and IPv6, and IPv4 addresses inside IPv6 ones.
+ */
+static void
+test_private_address(void **state)
+{
+	static const char *const private[] = {"0.0.0.0", "0.1.2.3", "10.0.0.1",
+	    "100.64.0.1", "100.127.255.254", "127.0.0.1", "127.255.255.255",
+	    "169.254.169.254", "172.16.0.1", "172.31.255.255", "192.0.0.170",
+	    "192.0.2.1", "192.168.1.1", "198.18.0.1", "198.19.255.255",
+	    "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.255.255.250",
+	    "240.0.0.1", "255.255.255.255", "::", "::1", "::ffff:127.0.0.1",
+	    "::ffff:10.1.2.3", "::ffff:169.254.169.254", "::ffff:0:127.0.0.1",
+	    "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe",
+	    "64:ff9b:1::1", "2002:7f00:1::1", "2002:c0a8:101::1", "2001::1",
+	    "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:db8::1", "100::1",
+	    "fc00::1", "fd12:3456:789a::1", "fe80::1", "fe80::1%eth0",
+	    "febf::1", "fec0::1", "ff02::1", "ff05::fb", "localhost", "",
+	    "1.2.3", "not-an-address"};
+	static const char *const public[] = {"1.1.1.1", "8.8.8.8",
+	    "93.184.216.34", "100.63.255.255", "100.128.0.1", "172.15.255.255",
+	    "172.32.0.1", "192.0.1.1", "192.169.0.1", "198.17.255.255",
+	    "198.20.0.1", "223.255.255.255", "169.253.0.1", "2606:4700::1111",
+	    "2a00:1450:4001::200e", "::ffff:8.8.8.8", "64:ff9b::808:808",
+	    "2002:808:808::1", "2001:4860:4860::8888"};
+	size_t i;
+
+	for (i = 0; i < sizeof private / sizeof private[0]; i++) {
+		if (http_private_address(private[i]) == 0)
+			fail_msg("%s is taken as public", private[i]);
+	}
+	for (i = 0; i < sizeof public / sizeof public[0]; i++) {
+		if (http_private_address(public[i]) != 0)
+			fail_msg("%s is taken as private", public[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -794,6 +899,11 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_low_speed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_refuse_private, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_refuse_private_reused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_proxy_env_ignored, setup, teardown),
+	    cmocka_unit_test(test_private_address),
 	};
 	static const char small[] = "<rss>hello, compressed world</rss>";
 	int rc;
