@@ -51,6 +51,11 @@
 /* The loop counts as healthy (for the watchdog) if a tick ran this
  * recently. */
 #define DAEMON_HEALTHY_MS 5000
+/* Files whose fsync may wait (processed/, the dedup record) are fsync'ed
+ * this long after a commit, once for all that came meanwhile. */
+#define DAEMON_SYNC_MS 50
+/* Event priorities: libevent gives every event the middle one. */
+#define DAEMON_PRIORITIES 3
 
 struct daemon {
 	struct event_base *base;
@@ -73,6 +78,7 @@ struct daemon {
 	struct event *ev_tick;
 	struct event *ev_watchdog;
 	struct event *ev_reloaded;
+	struct event *ev_sync;
 
 	int reload_pipe[2];
 	pthread_t reload_thread;
@@ -128,17 +134,70 @@ daemon_inbox_doc(const struct doc *d, const char *path, const char *name,
 	return rc;
 }
 
-/* A new feed entry: into the pipeline, as input "feed:ID". */
+/*
+ * What a commit leaves to fsync later: the files moved to processed/, the
+ * stories written to the dedup record, the deliveries removed from the
+ * spool.  Each costs at worst a repeat (see inbox.c, dedup.h, spool.h) if
+ * a crash comes first, never a lost alert.
+ */
+static void
+daemon_sync(struct daemon *dm)
+{
+	inbox_sync(dm->inbox);
+	dedup_sync(dm->dedup);
+	spool_sync(dm->spool);
+}
+
+static void
+daemon_sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_sync(arg);
+}
+
+static void
+daemon_sync_soon(struct daemon *dm)
+{
+	struct timeval tv = {0, DAEMON_SYNC_MS * 1000};
+
+	if (!evtimer_pending(dm->ev_sync, NULL))
+		evtimer_add(dm->ev_sync, &tv);
+}
+
+/* The end of a batch of inbox documents: make their alerts durable. */
+static int
+daemon_inbox_commit(void *arg, char **cause)
+{
+	struct daemon *dm = arg;
+	int rc;
+
+	rc = pipeline_commit(dm->pl, clock_now_ms(), cause);
+	daemon_sync_soon(dm);
+	if (spool_full(dm->spool))
+		inbox_pause(dm->inbox, INBOX_PAUSE_SPOOL);
+	return rc;
+}
+
+/*
+ * A new feed entry: into the pipeline, as input "feed:ID", committed at
+ * once (the poller remembers the entry as seen when this returns 0).
+ */
 static int
 daemon_feed_entry(const struct doc *d, const struct alert_source *src,
     void *arg, char **cause)
 {
 	struct daemon *dm = arg;
-	char input[256];
+	char input[256], *more = NULL;
+	int64_t now = clock_now_ms();
 	int rc;
 
 	snprintf(input, sizeof input, "feed:%s", src->feed);
-	rc = pipeline_document(dm->pl, d, src, input, clock_now_ms(), cause);
+	rc = pipeline_document(dm->pl, d, src, input, now, cause);
+	/* What was staged before a failure is kept (pipeline.h). */
+	if (rc == 0)
+		rc = pipeline_commit(dm->pl, now, cause);
+	else if (pipeline_commit(dm->pl, now, &more) != 0)
+		free(more);
+	daemon_sync_soon(dm);
 	if (spool_full(dm->spool))
 		inbox_pause(dm->inbox, INBOX_PAUSE_SPOOL);
 	return rc;
@@ -228,6 +287,9 @@ daemon_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct daemon *dm = arg;
 
 	dm->last_tick_ms = clock_monotonic_ms();
+	/* What no commit has fsync'ed since: deliveries removed from the
+	 * spool, mostly. */
+	daemon_sync(dm);
 	if (dm->stopping) {
 		if (webhooks_inflight(dm->ws) == 0 ||
 		    clock_monotonic_ms() >= dm->stop_deadline_ms)
@@ -429,7 +491,7 @@ daemon_start(struct daemon *dm)
 	dm->pl = pipeline_new(dm->spool, dm->ws, dm->dedup);
 	pipeline_set_config(dm->pl, dm->cf);
 	dm->inbox = inbox_new(dm->base, dm->inbox_dir, dm->state_dir,
-	    daemon_inbox_doc, dm, &cause);
+	    daemon_inbox_doc, daemon_inbox_commit, dm, &cause);
 	if (dm->inbox == NULL)
 		goto fail;
 	inbox_configure(dm->inbox, dm->cf->daemon.max_document_size,
@@ -452,6 +514,7 @@ daemon_start(struct daemon *dm)
 	evsignal_add(dm->ev_term, NULL);
 	evsignal_add(dm->ev_int, NULL);
 	evsignal_add(dm->ev_hup, NULL);
+	dm->ev_sync = evtimer_new(dm->base, daemon_sync_cb, dm);
 	dm->ev_tick = event_new(dm->base, -1, EV_PERSIST, daemon_tick_cb, dm);
 	event_add(dm->ev_tick, &tick);
 	dm->last_tick_ms = clock_monotonic_ms();
@@ -477,7 +540,7 @@ static void
 daemon_free(struct daemon *dm)
 {
 	struct event **evs[] = {&dm->ev_term, &dm->ev_int, &dm->ev_hup,
-	    &dm->ev_tick, &dm->ev_watchdog, &dm->ev_reloaded};
+	    &dm->ev_tick, &dm->ev_watchdog, &dm->ev_reloaded, &dm->ev_sync};
 	size_t i;
 
 	if (dm->reloading)
@@ -528,6 +591,12 @@ daemon_run(const char *config_path)
 	log_set_level((enum log_level)dm.cf->daemon.log_level);
 	if ((dm.base = event_base_new()) == NULL) {
 		log_warnx("event_base_new failed");
+		goto out;
+	}
+	/* Three priorities, so that the inbox's backlog can run below the
+	 * rest (inbox.c); every other event keeps the middle one. */
+	if (event_base_priority_init(dm.base, DAEMON_PRIORITIES) == -1) {
+		log_warnx("event_base_priority_init failed");
 		goto out;
 	}
 	if (daemon_start(&dm) != 0)

@@ -32,7 +32,9 @@ struct dedup {
 	struct dedup_slot *slots; /* open addressing; key[0] == 0: empty */
 	size_t cap;
 	size_t n;
-	size_t records; /* lines in the file */
+	size_t records;     /* lines in the file */
+	struct buf pending; /* lines added, not yet written */
+	int unsynced;       /* lines written, not yet fsync'ed */
 };
 
 static size_t
@@ -135,6 +137,7 @@ dedup_open(const char *path, int64_t window_ms, int64_t now_ms, char **cause)
 	FILE *fp;
 
 	dd = xcalloc(1, sizeof *dd);
+	buf_init(&dd->pending);
 	dd->path = xstrdup(path);
 	dd->window_ms = window_ms;
 	dd->fd = -1;
@@ -170,8 +173,11 @@ dedup_close(struct dedup *dd)
 {
 	if (dd == NULL)
 		return;
-	if (dd->fd != -1)
+	if (dd->fd != -1) {
+		dedup_sync(dd);
 		close(dd->fd);
+	}
+	buf_release(&dd->pending);
 	free(dd->slots);
 	free(dd->path);
 	free(dd);
@@ -277,44 +283,81 @@ dedup_seen(const struct dedup *dd, const struct dedup_keys *k, int64_t now_ms,
 	return 0;
 }
 
-int
-dedup_record(
-    struct dedup *dd, const struct dedup_keys *k, int64_t now_ms, char **cause)
+void
+dedup_add(struct dedup *dd, const struct dedup_keys *k, int64_t now_ms)
 {
-	struct buf b;
 	char key[DEDUP_KEY_LEN];
-	int rc = 0;
 
 	if (dd->window_ms <= 0)
-		return 0;
-	buf_init(&b);
+		return;
 	if (k->link[0] != '\0') {
 		snprintf(key, sizeof key, "L%s", k->link);
 		dedup_put(dd, key, now_ms);
-		buf_printf(&b, "%" PRId64 " %s\n", now_ms, key);
+		buf_printf(&dd->pending, "%" PRId64 " %s\n", now_ms, key);
+		dd->records++;
 	}
 	if (k->text[0] != '\0') {
 		snprintf(key, sizeof key, "T%s", k->text);
 		dedup_put(dd, key, now_ms);
-		buf_printf(&b, "%" PRId64 " %s\n", now_ms, key);
+		buf_printf(&dd->pending, "%" PRId64 " %s\n", now_ms, key);
+		dd->records++;
 	}
-	if (b.len > 0 && (write(dd->fd, b.data, b.len) != (ssize_t)b.len ||
-	                     fsync(dd->fd) == -1)) {
+}
+
+int
+dedup_flush(struct dedup *dd, int64_t now_ms, char **cause)
+{
+	int rc = 0;
+
+	if (dd->pending.len == 0)
+		return 0;
+	if (fileio_write_all(dd->fd, dd->pending.data, dd->pending.len) == -1) {
 		*cause =
 		    xasprintf("append to %s: %s", dd->path, strerror(errno));
 		rc = -1;
-	}
-	dd->records += (k->link[0] != '\0') + (k->text[0] != '\0');
+	} else
+		dd->unsynced = 1;
+	buf_reset(&dd->pending);
 	/* Keep the file near the live set: compact when it doubled. */
 	if (rc == 0 && dd->records > 1024 && dd->records > 4 * dd->n) {
+		/* The new file is durable, with what the old one held
+		 * unsynced. */
 		if (dedup_compact(dd, now_ms, cause) != 0)
 			rc = -1;
 		else {
 			close(dd->fd);
 			dd->fd =
 			    open(dd->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+			dd->unsynced = 0;
 		}
 	}
-	buf_release(&b);
 	return rc;
+}
+
+int
+dedup_sync(struct dedup *dd)
+{
+	if (!dd->unsynced || dd->fd == -1)
+		return 0;
+	if (fsync(dd->fd) == -1) {
+		log_warn("fsync %s", dd->path);
+		return -1;
+	}
+	dd->unsynced = 0;
+	return 0;
+}
+
+int
+dedup_record(
+    struct dedup *dd, const struct dedup_keys *k, int64_t now_ms, char **cause)
+{
+	dedup_add(dd, k, now_ms);
+	if (dedup_flush(dd, now_ms, cause) != 0)
+		return -1;
+	if (dd->unsynced && fsync(dd->fd) == -1) {
+		*cause = xasprintf("fsync %s: %s", dd->path, strerror(errno));
+		return -1;
+	}
+	dd->unsynced = 0;
+	return 0;
 }

@@ -30,7 +30,7 @@
 #include "xmalloc.h"
 
 /* Files handled per turn of the loop. */
-#define INBOX_BATCH 32
+#define INBOX_BATCH 128
 /* After a callback failure, wait this long before trying again. */
 #define INBOX_RETRY_SEC 5
 /* Files changed this recently are left for their close event or a rescan. */
@@ -51,6 +51,7 @@ struct inbox {
 	char *processed; /* state_dir/processed */
 	char *failed;    /* state_dir/failed */
 	inbox_doc_cb cb;
+	inbox_commit_cb commit;
 	void *arg;
 	uint64_t max_size;
 	int delete_done;
@@ -63,6 +64,9 @@ struct inbox {
 
 	struct inbox_queue claimed; /* in .work/, to process */
 	struct inbox_queue events;  /* names from inotify */
+	struct inbox_queue done;    /* accepted in this batch, in .work/ */
+	int handed;                 /* the callback had documents since */
+	int unsynced;               /* moved to processed/ since its fsync */
 	DIR *scan;                  /* the backlog scan in progress */
 	int rescan;                 /* scan again once this one ends */
 	int young;                  /* the scan skipped young files */
@@ -187,7 +191,7 @@ out:
 /*
  * Move from into dir, keeping its name if free, else NAME.1, NAME.2, ...
  * The name used goes to out (PATH_MAX).  Falls back to copying across file
- * systems.
+ * systems.  The caller fsyncs dir, once for a batch of moves.
  */
 static int
 inbox_move(const char *from, const char *dir, const char *name, char *out)
@@ -210,10 +214,8 @@ inbox_move(const char *from, const char *dir, const char *name, char *out)
 				continue;
 			r = rename(from, out);
 		}
-		if (r == 0) {
-			inbox_sync_dir(dir);
+		if (r == 0)
 			return 0;
-		}
 		if (errno != EEXIST)
 			return -1;
 	}
@@ -221,8 +223,11 @@ inbox_move(const char *from, const char *dir, const char *name, char *out)
 	return -1;
 }
 
-/* Give up on a claimed file: failed/NAME and failed/NAME.reason. */
-static void
+/*
+ * Give up on a claimed file: failed/NAME and failed/NAME.reason.  -1 if it
+ * could not be moved (a full disk): it stays claimed, to be tried again.
+ */
+static int
 inbox_fail(
     struct inbox *ib, const char *claimed, const char *name, const char *reason)
 {
@@ -234,13 +239,15 @@ inbox_fail(
 
 	buf_init(&b);
 	text_escape(&b, name, strlen(name), 0);
-	ib->stats.failed++;
 	if (inbox_move(claimed, ib->failed, name, to) != 0) {
-		log_warn("inbox: %s: %s; and moving it to %s failed", b.data,
-		    reason, ib->failed);
+		log_warn("inbox: %s: %s; moving it to %s failed, kept in %s "
+		         "for another try",
+		    b.data, reason, ib->failed, ib->work);
 		buf_release(&b);
-		return;
+		return -1;
 	}
+	inbox_sync_dir(ib->failed);
+	ib->stats.failed++;
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(why, sizeof why, "%s.reason", to);
@@ -252,22 +259,33 @@ inbox_fail(
 		fclose(fp);
 	log_warnx("inbox: %s: %s: moved to %s", b.data, reason, to);
 	buf_release(&b);
+	return 0;
 }
 
-/* The document is done: processed/NAME, or gone. */
-static void
+/*
+ * The document is done: processed/NAME (the caller fsyncs processed/), or
+ * gone.  -1 if it could not be moved (a full disk): it stays claimed, and
+ * is read again at the next try as after a crash (its alerts are spooled
+ * already, so at worst a receiver sees one twice).
+ */
+static int
 inbox_done(struct inbox *ib, const char *claimed, const char *name)
 {
 	char to[PATH_MAX];
 
-	ib->stats.processed++;
 	if (ib->delete_done) {
-		if (unlink(claimed) == -1)
-			log_warn("inbox: unlink %s", claimed);
-		return;
+		if (unlink(claimed) == -1) {
+			log_warn(
+			    "inbox: unlink %s; kept for another try", claimed);
+			return -1;
+		}
+	} else if (inbox_move(claimed, ib->processed, name, to) != 0) {
+		log_warn("inbox: move %s to %s; kept for another try", claimed,
+		    ib->processed);
+		return -1;
 	}
-	if (inbox_move(claimed, ib->processed, name, to) != 0)
-		log_warn("inbox: move %s to %s", claimed, ib->processed);
+	ib->stats.processed++;
+	return 0;
 }
 
 /*
@@ -287,14 +305,15 @@ inbox_process_feed(struct inbox *ib, const char *claimed, const char *path,
 
 	if (feed_parse(raw, len, &feed, &cause) != 0) {
 		reason = xasprintf("%s (a feed, by its name)", cause);
-		inbox_fail(ib, claimed, name, reason);
+		rc = inbox_fail(ib, claimed, name, reason);
 		free(reason);
 		free(cause);
 		feed_release(&feed);
-		return 0;
+		return rc;
 	}
 	for (i = 0; i < feed.nentries && rc == 0; i++) {
 		d = doc_from_feed_entry(name, &feed.entries[i]);
+		ib->handed = 1;
 		if (ib->cb(d, path, name, ib->arg, &cause) != 0) {
 			log_warnx("inbox: %s: entry %zu kept for another try: "
 			          "%s",
@@ -307,13 +326,31 @@ inbox_process_feed(struct inbox *ib, const char *claimed, const char *path,
 	}
 	feed_release(&feed);
 	if (rc == 0)
-		inbox_done(ib, claimed, name);
+		inbox_queue_push(&ib->done, name);
 	return rc;
+}
+
+/* What a file that is not a regular one is, for a reason file. */
+static const char *
+inbox_kind(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISDIR(mode))
+		return "a directory";
+	return "something else";
 }
 
 /*
  * Read the claimed file name in .work/ and hand it to the callback.
- * Returns -1 when the callback asked to retry later.
+ * Returns -1 when it is to be tried again later (the callback asked to, or
+ * the file could not be moved out of .work/).
  */
 static int
 inbox_process(struct inbox *ib, const char *name)
@@ -324,12 +361,27 @@ inbox_process(struct inbox *ib, const char *name)
 	struct stat st;
 	struct doc *d;
 	ssize_t n;
-	size_t len = 0;
-	int fd, rc = 0;
+	size_t len = 0, cap;
+	int fd = -1, rc = 0;
 
 	snprintf(claimed, sizeof claimed, "%s/%s", ib->work, name);
 	snprintf(path, sizeof path, "%s/%s", ib->dir, name);
-	fd = open(claimed, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* Opening a device can have effects of its own (a tape rewinds, a
+	 * watchdog starts): look first.  Nobody else can swap the file in
+	 * .work/ (mode 0700) between this and the open. */
+	if (lstat(claimed, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		reason = xasprintf("cannot stat: %s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		reason =
+		    xasprintf("%s, not a regular file", inbox_kind(st.st_mode));
+		goto fail;
+	}
+	fd = open(
+	    claimed, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -353,10 +405,18 @@ inbox_process(struct inbox *ib, const char *name)
 		    (long long)st.st_size, (unsigned long long)ib->max_size);
 		goto fail;
 	}
-	/* One byte more than allowed, to notice a file that grew. */
-	raw = xmalloc((size_t)ib->max_size + 1);
+	/* Room for what it holds and a byte more, to notice a file that grew;
+	 * grown up to one byte more than allowed.  Not max_document_size for
+	 * every file: most are small. */
+	cap = (size_t)st.st_size + 1;
+	raw = xmalloc(cap);
 	while (len <= ib->max_size) {
-		n = read(fd, raw + len, (size_t)ib->max_size + 1 - len);
+		if (len == cap) {
+			cap = cap > ib->max_size / 2 ? (size_t)ib->max_size + 1
+			                             : cap * 2;
+			raw = xrealloc(raw, cap);
+		}
+		n = read(fd, raw + len, cap - len);
 		if (n == 0)
 			break;
 		if (n < 0) {
@@ -388,6 +448,7 @@ inbox_process(struct inbox *ib, const char *name)
 	}
 	d = doc_from_bytes(name, raw, len, fmt);
 	raw = NULL;
+	ib->handed = 1;
 	if (ib->cb(d, path, name, ib->arg, &cause) != 0) {
 		struct buf b;
 
@@ -398,7 +459,7 @@ inbox_process(struct inbox *ib, const char *name)
 		free(cause);
 		rc = -1;
 	} else
-		inbox_done(ib, claimed, name);
+		inbox_queue_push(&ib->done, name);
 	doc_free(d);
 	return rc;
 
@@ -406,9 +467,9 @@ fail:
 	if (fd != -1)
 		close(fd);
 	free(raw);
-	inbox_fail(ib, claimed, name, reason);
+	rc = inbox_fail(ib, claimed, name, reason);
 	free(reason);
-	return 0;
+	return rc;
 }
 
 /*
@@ -468,10 +529,13 @@ inbox_scan_next(struct inbox *ib)
 		}
 		if (inbox_ignored(de->d_name))
 			continue;
+		/* A file changed in the future was not written just now:
+		 * the clock went back (or the mtime was set on purpose). */
 		if (fstatat(dirfd(ib->scan), de->d_name, &st,
 		        AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode) &&
-		    now - st.st_mtime < INBOX_YOUNG_SEC) {
+		    now - st.st_mtime < INBOX_YOUNG_SEC &&
+		    st.st_mtime - now < INBOX_YOUNG_SEC) {
 			/* Perhaps still being written: its close event or
 			 * the rescan below will bring it. */
 			ib->young = 1;
@@ -480,6 +544,63 @@ inbox_scan_next(struct inbox *ib)
 		return xstrdup(de->d_name);
 	}
 	return NULL;
+}
+
+/*
+ * The end of a batch: once the commit callback has made durable what the
+ * documents accepted in it produced, let their files go (inbox_sync()
+ * fsyncs processed/).  If the commit fails they stay claimed, to be read
+ * again after a pause.
+ */
+static void
+inbox_finish(struct inbox *ib)
+{
+	char claimed[PATH_MAX], *name, *cause = NULL;
+	size_t n = ib->done.n - ib->done.head, moved = 0;
+
+	/* A document the callback refused may have staged some alerts: they
+	 * are committed too. */
+	if (!ib->handed)
+		return;
+	ib->handed = 0;
+	if (ib->commit(ib->arg, &cause) != 0) {
+		log_warnx("inbox: %zu file%s kept for another try: %s", n,
+		    n == 1 ? "" : "s", cause);
+		free(cause);
+		while ((name = inbox_queue_pop(&ib->done)) != NULL) {
+			inbox_queue_push(&ib->claimed, name);
+			free(name);
+		}
+		inbox_pause(ib, INBOX_PAUSE_ERROR);
+		return;
+	}
+	while ((name = inbox_queue_pop(&ib->done)) != NULL) {
+		snprintf(claimed, sizeof claimed, "%s/%s", ib->work, name);
+		if (inbox_done(ib, claimed, name) == 0)
+			moved++;
+		else {
+			inbox_queue_push(&ib->claimed, name);
+			inbox_pause(ib, INBOX_PAUSE_ERROR);
+		}
+		free(name);
+	}
+	if (moved > 0 && !ib->delete_done)
+		ib->unsynced = 1;
+}
+
+/*
+ * processed/ is fsync'ed here, later and once for many files: a move lost
+ * in a crash only brings the file back into .work/, to be read again (its
+ * alerts, durable already, keep their ids: at worst a receiver sees one
+ * twice).
+ */
+void
+inbox_sync(struct inbox *ib)
+{
+	if (!ib->unsynced)
+		return;
+	inbox_sync_dir(ib->processed);
+	ib->unsynced = 0;
 }
 
 /* One batch: claimed leftovers first, then events, then the scan. */
@@ -513,6 +634,7 @@ inbox_work_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
+	inbox_finish(ib);
 	if (ib->scan == NULL && ib->young && !ib->paused) {
 		struct timeval tv = {INBOX_YOUNG_SEC, 0};
 
@@ -631,7 +753,7 @@ inbox_inotify_cb(evutil_socket_t fd, short what, void *arg)
 
 struct inbox *
 inbox_new(struct event_base *base, const char *dir, const char *state_dir,
-    inbox_doc_cb cb, void *arg, char **cause)
+    inbox_doc_cb cb, inbox_commit_cb commit, void *arg, char **cause)
 {
 	struct inbox *ib;
 
@@ -642,6 +764,7 @@ inbox_new(struct event_base *base, const char *dir, const char *state_dir,
 	ib->processed = xasprintf("%s/processed", state_dir);
 	ib->failed = xasprintf("%s/failed", state_dir);
 	ib->cb = cb;
+	ib->commit = commit;
 	ib->arg = arg;
 	ib->ifd = -1;
 	ib->wd = -1;
@@ -656,6 +779,13 @@ inbox_new(struct event_base *base, const char *dir, const char *state_dir,
 		return NULL;
 	}
 	ib->ev_work = evtimer_new(base, inbox_work_cb, ib);
+	/*
+	 * A batch runs only in a turn of the loop with nothing more urgent to
+	 * do: during a backlog, deliveries and feed polls (whose every step is
+	 * a turn of the loop) keep their pace instead of one step per batch,
+	 * and the alerts of the backlog leave while it is worked through.
+	 */
+	event_priority_set(ib->ev_work, event_base_get_npriorities(base) - 1);
 	ib->ev_retry = evtimer_new(base, inbox_retry_cb, ib);
 	return ib;
 }
@@ -665,6 +795,7 @@ inbox_free(struct inbox *ib)
 {
 	if (ib == NULL)
 		return;
+	inbox_sync(ib);
 	if (ib->ev_inotify != NULL)
 		event_free(ib->ev_inotify);
 	if (ib->ev_work != NULL)
@@ -677,6 +808,7 @@ inbox_free(struct inbox *ib)
 		closedir(ib->scan);
 	inbox_queue_release(&ib->claimed);
 	inbox_queue_release(&ib->events);
+	inbox_queue_release(&ib->done);
 	free(ib->dir);
 	free(ib->work);
 	free(ib->processed);

@@ -17,6 +17,11 @@
  * retried after the restart, and a stray reason file that the next burial
  * of the same entry steps around.
  *
+ * A batch (spool_stage(), spool_commit()) takes the same steps in another
+ * order: every file is written under tmp/, then all of them are fsync'ed
+ * at once, renamed, and DIR is fsync'ed once; the entries become pending
+ * only then.  A failure at any step takes every staged file back.
+ *
  * One process owns a spool: spool_open() takes an flock() on DIR, because
  * emptying tmp/ under another live writer would destroy its writes.
  */
@@ -28,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +41,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "fileio.h"
 #include "log.h"
 #include "spool.h"
@@ -71,6 +78,27 @@ struct spool {
 	size_t cap;
 
 	uint64_t counter; /* makes temporary names unique in this process */
+
+	struct spool_staged *staged; /* written, not yet committed */
+	size_t nstaged;
+	size_t staged_cap;
+	int unsynced; /* entries removed since DIR was last fsync'ed */
+
+	/*
+	 * Delivered files, moved into tmp/, that a thread unlinks: freeing a
+	 * file's blocks can take a millisecond (more with online discard),
+	 * which the loop need not wait for.  Started at the first removal.
+	 */
+	pthread_t reaper;
+	pthread_mutex_t reap_lock;
+	pthread_cond_t reap_cond; /* work for the thread */
+	pthread_cond_t reap_idle; /* it has none left */
+	char **reap;              /* names in tmp/ */
+	size_t nreap;
+	size_t reap_cap;
+	int reap_busy; /* unlinking names it took */
+	int reaping;   /* the thread runs */
+	int reap_stop;
 };
 
 /* A file's first line, parsed. */
@@ -81,6 +109,17 @@ struct spool_header {
 	uint64_t body_len;
 	size_t len; /* bytes of the line, newline included */
 };
+
+/* A file written to tmp/ by spool_stage(), waiting for spool_commit(). */
+struct spool_staged {
+	char *name; /* its final name in DIR */
+	char *tmp;  /* its name in tmp/ */
+	int fd;     /* still open, not yet fsync'ed */
+	struct spool_header h;
+	uint64_t size;
+};
+
+static void spool_unstage(struct spool *sp, size_t moved);
 
 /* Whether s is 1 to max characters of [A-Za-z0-9_.-], or of hex digits. */
 static int
@@ -116,11 +155,13 @@ spool_path(const struct spool *sp, const char *sub, const char *name)
 /*
  * Write head and body to a new file in tmp/ and make it durable.  The
  * temporary name (caller frees) goes to *tmpname; on failure the file is
- * unlinked and nothing is left behind.
+ * unlinked and nothing is left behind.  With fdp, the file is not fsync'ed
+ * but left open in *fdp, for the caller to fsync with others.
  */
 static int
 spool_write_tmp(struct spool *sp, const char *name, const void *head,
-    size_t hlen, const void *body, size_t blen, char **tmpname, char **cause)
+    size_t hlen, const void *body, size_t blen, char **tmpname, int *fdp,
+    char **cause)
 {
 	const char *what;
 	char *tmp, *path;
@@ -139,6 +180,11 @@ spool_write_tmp(struct spool *sp, const char *name, const void *head,
 		goto fail;
 	if (fileio_write_all(fd, body, blen) == -1)
 		goto fail;
+	if (fdp != NULL) {
+		*fdp = fd;
+		*tmpname = tmp;
+		return 0;
+	}
 	what = "fsync";
 	if (fsync(fd) == -1)
 		goto fail;
@@ -160,6 +206,7 @@ fail:
 	if (made)
 		unlinkat(sp->tmp_fd, tmp, 0);
 	free(tmp);
+	errno = saved;
 	return -1;
 }
 
@@ -196,12 +243,16 @@ static struct spool_entry *
 spool_entry_new(const char *name, const struct spool_header *h, uint64_t size)
 {
 	struct spool_entry *e;
+	int64_t age = clock_now_ms() - h->created_ms;
 
 	e = xcalloc(1, sizeof *e);
 	e->name = xstrdup(name);
 	e->webhook = xstrdup(h->webhook);
 	e->alert_id = xstrdup(h->alert_id);
 	e->created_ms = h->created_ms;
+	/* Its age by the wall clock now; a creation time in the future (the
+	 * clock went back since) counts as just now. */
+	e->created_mono_ms = clock_monotonic_ms() - (age > 0 ? age : 0);
 	e->size = size;
 	return e;
 }
@@ -550,7 +601,7 @@ spool_bury_file(struct spool *sp, const char *name, const char *reason,
 	spool_format_now(when);
 	buf_printf(&text, "%s\n%s\n", reason, when);
 	if (spool_write_tmp(
-	        sp, rname, text.data, text.len, "", 0, &tmp, cause) != 0)
+	        sp, rname, text.data, text.len, "", 0, &tmp, NULL, cause) != 0)
 		goto out;
 	if (renameat(sp->tmp_fd, tmp, sp->dead_fd, rname) == -1) {
 		from = spool_path(sp, "tmp", tmp);
@@ -848,6 +899,116 @@ fail:
 	return NULL;
 }
 
+/* The reaper thread: unlink what spool_remove() moved to tmp/. */
+static void *
+spool_reaper_main(void *arg)
+{
+	struct spool *sp = arg;
+	char **names;
+	size_t i, n;
+
+	pthread_mutex_lock(&sp->reap_lock);
+	for (;;) {
+		while (sp->nreap == 0 && !sp->reap_stop)
+			pthread_cond_wait(&sp->reap_cond, &sp->reap_lock);
+		if (sp->nreap == 0)
+			break;
+		names = sp->reap;
+		n = sp->nreap;
+		sp->reap = NULL;
+		sp->nreap = sp->reap_cap = 0;
+		sp->reap_busy = 1;
+		pthread_mutex_unlock(&sp->reap_lock);
+		for (i = 0; i < n; i++) {
+			/* spool_open() empties tmp/ if this fails. */
+			unlinkat(sp->tmp_fd, names[i], 0);
+			free(names[i]);
+		}
+		free(names);
+		pthread_mutex_lock(&sp->reap_lock);
+		sp->reap_busy = 0;
+		if (sp->nreap == 0)
+			pthread_cond_broadcast(&sp->reap_idle);
+	}
+	pthread_mutex_unlock(&sp->reap_lock);
+	return NULL;
+}
+
+/* Hand tmp/name (freed here) to the reaper, or unlink it now. */
+static void
+spool_reap(struct spool *sp, char *name)
+{
+	pthread_attr_t attr;
+
+	if (!sp->reaping) {
+		pthread_mutex_init(&sp->reap_lock, NULL);
+		pthread_cond_init(&sp->reap_cond, NULL);
+		pthread_cond_init(&sp->reap_idle, NULL);
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		if (pthread_create(&sp->reaper, &attr, spool_reaper_main, sp) ==
+		    0)
+			sp->reaping = 1;
+		else {
+			pthread_mutex_destroy(&sp->reap_lock);
+			pthread_cond_destroy(&sp->reap_cond);
+			pthread_cond_destroy(&sp->reap_idle);
+		}
+		pthread_attr_destroy(&attr);
+	}
+	if (!sp->reaping) {
+		unlinkat(sp->tmp_fd, name, 0);
+		free(name);
+		return;
+	}
+	pthread_mutex_lock(&sp->reap_lock);
+	if (sp->nreap == sp->reap_cap) {
+		sp->reap_cap = sp->reap_cap == 0 ? 16 : sp->reap_cap * 2;
+		sp->reap =
+		    xreallocarray(sp->reap, sp->reap_cap, sizeof *sp->reap);
+	}
+	sp->reap[sp->nreap++] = name;
+	pthread_cond_signal(&sp->reap_cond);
+	pthread_mutex_unlock(&sp->reap_lock);
+}
+
+/*
+ * Wait until the reaper has unlinked everything it was given: on a full
+ * disk, their space may be what a new file needs.  Whether it had any.
+ */
+static int
+spool_reaper_drain(struct spool *sp)
+{
+	int had;
+
+	if (!sp->reaping)
+		return 0;
+	pthread_mutex_lock(&sp->reap_lock);
+	had = sp->nreap > 0 || sp->reap_busy;
+	while (sp->nreap > 0 || sp->reap_busy)
+		pthread_cond_wait(&sp->reap_idle, &sp->reap_lock);
+	pthread_mutex_unlock(&sp->reap_lock);
+	return had;
+}
+
+/* Let the reaper finish what it was given, and end it. */
+static void
+spool_reaper_stop(struct spool *sp)
+{
+	if (!sp->reaping)
+		return;
+	pthread_mutex_lock(&sp->reap_lock);
+	sp->reap_stop = 1;
+	pthread_cond_signal(&sp->reap_cond);
+	pthread_mutex_unlock(&sp->reap_lock);
+	pthread_join(sp->reaper, NULL);
+	pthread_mutex_destroy(&sp->reap_lock);
+	pthread_cond_destroy(&sp->reap_cond);
+	pthread_cond_destroy(&sp->reap_idle);
+	free(sp->reap);
+	sp->reaping = 0;
+}
+
 void
 spool_close(struct spool *sp)
 {
@@ -855,6 +1016,11 @@ spool_close(struct spool *sp)
 
 	if (sp == NULL)
 		return;
+	spool_reaper_stop(sp);
+	spool_unstage(sp, 0);
+	free(sp->staged);
+	if (sp->dir_fd != -1)
+		spool_sync(sp);
 	for (i = 0; i < sp->n; i++)
 		spool_entry_free(sp->entries[i]);
 	free(sp->entries);
@@ -875,13 +1041,14 @@ spool_set_max(struct spool *sp, uint64_t max_bytes)
 }
 
 int
-spool_put(struct spool *sp, const char *webhook, const char *alert_id,
+spool_stage(struct spool *sp, const char *webhook, const char *alert_id,
     int64_t created_ms, const char *body, size_t len, char **cause)
 {
-	struct spool_header h;
+	struct spool_staged *st;
 	struct buf head;
-	char *name = NULL, *tmp = NULL, *from, *path;
-	int rc = -1;
+	char *name, *tmp = NULL;
+	size_t i;
+	int fd = -1, rc;
 
 	if (!spool_valid_id(webhook, SPOOL_WEBHOOK_MAX, 0)) {
 		*cause = xasprintf("spool: invalid webhook id \"%.*s\"",
@@ -894,7 +1061,11 @@ spool_put(struct spool *sp, const char *webhook, const char *alert_id,
 		return -1;
 	}
 	name = xasprintf("%s.%s%s", alert_id, webhook, SPOOL_SUFFIX);
-	if (spool_find(sp, name) != NULL) {
+	for (i = 0; i < sp->nstaged; i++) {
+		if (strcmp(sp->staged[i].name, name) == 0)
+			break;
+	}
+	if (i < sp->nstaged || spool_find(sp, name) != NULL) {
 		free(name);
 		return 0;
 	}
@@ -903,37 +1074,147 @@ spool_put(struct spool *sp, const char *webhook, const char *alert_id,
 	buf_printf(&head,
 	    "%s %s webhook=%s alert=%s created=%" PRId64 " bytes=%zu\n",
 	    SPOOL_MAGIC, SPOOL_VERSION, webhook, alert_id, created_ms, len);
-	if (spool_write_tmp(
-	        sp, name, head.data, head.len, body, len, &tmp, cause) != 0)
-		goto out;
-	if (renameat(sp->tmp_fd, tmp, sp->dir_fd, name) == -1) {
-		from = spool_path(sp, "tmp", tmp);
-		path = spool_path(sp, NULL, name);
+	rc = spool_write_tmp(
+	    sp, name, head.data, head.len, body, len, &tmp, &fd, cause);
+	/* A full disk, perhaps of delivered files not yet unlinked. */
+	if (rc != 0 && errno == ENOSPC && spool_reaper_drain(sp)) {
+		free(*cause);
+		*cause = NULL;
+		rc = spool_write_tmp(
+		    sp, name, head.data, head.len, body, len, &tmp, &fd, cause);
+	}
+	if (rc != 0) {
+		buf_release(&head);
+		free(name);
+		return -1;
+	}
+	if (sp->nstaged == sp->staged_cap) {
+		sp->staged_cap = sp->staged_cap == 0 ? 16 : sp->staged_cap * 2;
+		sp->staged = xreallocarray(
+		    sp->staged, sp->staged_cap, sizeof *sp->staged);
+	}
+	st = &sp->staged[sp->nstaged++];
+	memset(st, 0, sizeof *st);
+	st->name = name;
+	st->tmp = tmp;
+	st->fd = fd;
+	memcpy(st->h.webhook, webhook, strlen(webhook) + 1);
+	memcpy(st->h.alert_id, alert_id, strlen(alert_id) + 1);
+	st->h.created_ms = created_ms;
+	st->size = head.len + len;
+	buf_release(&head);
+	return 0;
+}
+
+/*
+ * Forget the staged files: those renamed into place (the first moved) are
+ * unlinked from DIR, the others from tmp/.
+ */
+static void
+spool_unstage(struct spool *sp, size_t moved)
+{
+	struct spool_staged *st;
+	size_t i;
+
+	for (i = 0; i < sp->nstaged; i++) {
+		st = &sp->staged[i];
+		if (st->fd != -1)
+			close(st->fd);
+		if (i < moved)
+			unlinkat(sp->dir_fd, st->name, 0);
+		else
+			unlinkat(sp->tmp_fd, st->tmp, 0);
+		free(st->name);
+		free(st->tmp);
+	}
+	sp->nstaged = 0;
+}
+
+/*
+ * The files are fsync'ed together (fileio_fsync_many()), then renamed, then
+ * DIR is fsync'ed once for all of them: the same steps as one spool_put()
+ * each, in an order that lets the disk do them in a few flushes.
+ */
+int
+spool_commit(struct spool *sp, char **cause)
+{
+	struct spool_staged *st;
+	char *from, *path;
+	size_t i, moved = 0;
+	int *fds, saved;
+
+	if (sp->nstaged == 0)
+		return 0;
+	fds = xreallocarray(NULL, sp->nstaged, sizeof *fds);
+	for (i = 0; i < sp->nstaged; i++)
+		fds[i] = sp->staged[i].fd;
+	if (fileio_fsync_many(fds, sp->nstaged) == -1) {
+		saved = errno;
+		*cause = xasprintf("spool: fsync %zu new file%s in %s/tmp: %s",
+		    sp->nstaged, sp->nstaged == 1 ? "" : "s", sp->dir,
+		    strerror(saved));
+		free(fds);
+		goto fail;
+	}
+	free(fds);
+	for (i = 0; i < sp->nstaged; i++) {
+		st = &sp->staged[i];
+		saved = close(st->fd);
+		st->fd = -1;
+		if (saved == -1) {
+			path = spool_path(sp, "tmp", st->tmp);
+			*cause = xasprintf(
+			    "spool: close %s: %s", path, strerror(errno));
+			free(path);
+			goto fail;
+		}
+	}
+	for (moved = 0; moved < sp->nstaged; moved++) {
+		st = &sp->staged[moved];
+		if (renameat(sp->tmp_fd, st->tmp, sp->dir_fd, st->name) == 0)
+			continue;
+		from = spool_path(sp, "tmp", st->tmp);
+		path = spool_path(sp, NULL, st->name);
 		*cause = xasprintf(
 		    "spool: rename %s to %s: %s", from, path, strerror(errno));
 		free(from);
 		free(path);
-		unlinkat(sp->tmp_fd, tmp, 0);
-		goto out;
+		goto fail;
 	}
-	if (spool_fsync_dir(sp->dir_fd, sp->dir, cause) != 0) {
-		/* Not known to be durable: take it back, as promised. */
-		unlinkat(sp->dir_fd, name, 0);
-		goto out;
+	/* Not known to be durable: take them back, as promised. */
+	if (spool_fsync_dir(sp->dir_fd, sp->dir, cause) != 0)
+		goto fail;
+	sp->unsynced = 0;
+
+	for (i = 0; i < sp->nstaged; i++) {
+		st = &sp->staged[i];
+		spool_insert(
+		    sp, spool_entry_new(st->name, &st->h, st->size), 1);
+		free(st->name);
+		free(st->tmp);
 	}
+	sp->nstaged = 0;
+	return 0;
 
-	memset(&h, 0, sizeof h);
-	memcpy(h.webhook, webhook, strlen(webhook) + 1);
-	memcpy(h.alert_id, alert_id, strlen(alert_id) + 1);
-	h.created_ms = created_ms;
-	spool_insert(sp, spool_entry_new(name, &h, head.len + len), 1);
-	rc = 0;
+fail:
+	spool_unstage(sp, moved);
+	return -1;
+}
 
-out:
-	buf_release(&head);
-	free(name);
-	free(tmp);
-	return rc;
+size_t
+spool_staged(const struct spool *sp)
+{
+	return sp->nstaged;
+}
+
+int
+spool_put(struct spool *sp, const char *webhook, const char *alert_id,
+    int64_t created_ms, const char *body, size_t len, char **cause)
+{
+	if (spool_stage(sp, webhook, alert_id, created_ms, body, len, cause) !=
+	    0)
+		return -1;
+	return spool_commit(sp, cause);
 }
 
 int
@@ -1009,24 +1290,42 @@ out:
 int
 spool_remove(struct spool *sp, struct spool_entry *e, char **cause)
 {
-	char *path;
+	char *path, *gone;
 
 	path = spool_path(sp, NULL, e->name);
-	if (unlinkat(sp->dir_fd, e->name, 0) == -1) {
-		if (errno != ENOENT) {
-			*cause = xasprintf(
-			    "spool: unlink %s: %s", path, strerror(errno));
-			free(path);
-			return -1;
-		}
+	/* Out of DIR at once (the name is free for a new entry), unlinked by
+	 * the reaper. */
+	gone = xasprintf("%s.delivered.%" PRIu64, e->name, ++sp->counter);
+	if (renameat(sp->dir_fd, e->name, sp->tmp_fd, gone) == 0) {
+		spool_reap(sp, gone);
+		gone = NULL;
+	} else if (errno == ENOENT)
 		log_warnx("spool: %s was already gone", path);
+	else if (unlinkat(sp->dir_fd, e->name, 0) == -1 && errno != ENOENT) {
+		*cause =
+		    xasprintf("spool: unlink %s: %s", path, strerror(errno));
+		free(path);
+		free(gone);
+		return -1;
 	}
-	/* A removal lost in a crash only means one more delivery. */
-	if (fsync(sp->dir_fd) == -1)
-		log_warn("spool: fsync %s", sp->dir);
+	free(gone);
+	/* A removal lost in a crash only means one more delivery, so the
+	 * directory is fsync'ed with the next commit or by spool_sync(), not
+	 * once per delivery. */
+	sp->unsynced = 1;
 	free(path);
 	spool_forget(sp, e);
 	return 0;
+}
+
+void
+spool_sync(struct spool *sp)
+{
+	if (!sp->unsynced)
+		return;
+	if (fsync(sp->dir_fd) == -1)
+		log_warn("spool: fsync %s", sp->dir);
+	sp->unsynced = 0;
 }
 
 int

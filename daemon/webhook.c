@@ -1349,7 +1349,7 @@ webhooks_retry(struct webhooks *ws, struct webhooks_hook *hook,
 	    hook->cf.backoff_max_ms, erand48(ws->rnd));
 	if (retry_after_ms > delay)
 		delay = retry_after_ms;
-	if (now + delay - e->created_ms > hook->cf.retry_for_ms) {
+	if (now + delay - e->created_mono_ms > hook->cf.retry_for_ms) {
 		buf_printf(&msg, "gave up after %" PRIu32 " attempts over ",
 		    e->attempts);
 		webhooks_add_duration(&msg, hook->cf.retry_for_ms);
@@ -1410,7 +1410,7 @@ webhooks_done_cb(const struct http_response *res, void *arg)
 	struct webhooks_hook *hook = d->hook;
 	struct spool_entry *e = d->entry;
 	struct buf msg;
-	int64_t now = clock_now_ms();
+	int64_t now = clock_monotonic_ms();
 	char *cause;
 	long status = res->status;
 
@@ -1461,7 +1461,8 @@ webhooks_done_cb(const struct http_response *res, void *arg)
 /*
  * Start delivering e.  The body is sent as spooled, except that ntfy's
  * topic, which belongs to the URL, is put in front; the signature covers
- * exactly the bytes sent, with a fresh timestamp for each attempt.
+ * exactly the bytes sent, with a fresh timestamp for each attempt.  now
+ * is monotonic (clock_monotonic_ms()), like every retry time here.
  * Returns 1 if the entry is gone from the spool (buried), else 0.
  */
 static int
@@ -1473,6 +1474,7 @@ webhooks_start(struct webhooks *ws, struct webhooks_hook *hook,
 	struct buf body, sig, reason;
 	const char *headers[6];
 	char *hid, *hts, *hsig = NULL, *cause;
+	int64_t wall = clock_now_ms(); /* for the timestamp; now is monotonic */
 	size_t nh = 0;
 	int gone = 0;
 
@@ -1497,12 +1499,12 @@ webhooks_start(struct webhooks *ws, struct webhooks_hook *hook,
 		buf_add(&body, ws->body.data, ws->body.len);
 
 	hid = xasprintf("webhook-id: %s", e->alert_id);
-	hts = xasprintf("webhook-timestamp: %" PRId64, now / 1000);
+	hts = xasprintf("webhook-timestamp: %" PRId64, wall / 1000);
 	headers[nh++] = "Content-Type: application/json";
 	headers[nh++] = hid;
 	headers[nh++] = hts;
 	if (hook->key.len > 0) {
-		webhook_sign(&hook->key, e->alert_id, now / 1000, body.data,
+		webhook_sign(&hook->key, e->alert_id, wall / 1000, body.data,
 		    body.len, &sig);
 		hsig = xasprintf("webhook-signature: %s", sig.data);
 		headers[nh++] = hsig;
@@ -1584,7 +1586,10 @@ webhooks_walk(struct webhooks *ws)
 
 	if (ws->stopped || !ws->configured)
 		return;
-	now = clock_now_ms();
+	/* Retry times are monotonic: a wall clock that jumps back must not
+	 * hold retries for as long, nor one that jumps forward release them
+	 * all at once. */
+	now = clock_monotonic_ms();
 	for (i = 0; i < spool_count(ws->spool);) {
 		e = spool_entry_at(ws->spool, i);
 		if (e->busy) {

@@ -6,8 +6,8 @@
  * matcher sees them); either one seen within the window makes a document a
  * repeat.
  *
- * The keys are SHA-256 digests kept in memory and in an append-only file
- * (each record fsync'ed), compacted at open, so a restart remembers them.
+ * The keys are SHA-256 digests kept in memory and in an append-only file,
+ * compacted at open and when it grows, so a restart remembers them.
  */
 #ifndef WATCHLISTD_DEDUP_H
 #define WATCHLISTD_DEDUP_H
@@ -42,5 +42,19 @@ int dedup_seen(const struct dedup *dd, const struct dedup_keys *k,
 /* Remember the story, durably.  -1 with *cause (caller frees). */
 int dedup_record(
     struct dedup *dd, const struct dedup_keys *k, int64_t now_ms, char **cause);
+
+/*
+ * dedup_record() in steps, for batches of stories: dedup_add() remembers
+ * one at once (dedup_seen() knows it), dedup_flush() writes every one added
+ * since to the file, and dedup_sync() fsyncs what was written (-1 with
+ * errno, logged).  A story written and not yet fsync'ed survives a restart
+ * but perhaps not a power cut: forgetting it costs at worst a repeat alert,
+ * never a lost one, so the daemon fsyncs a little later, once for many.
+ * dedup_flush() fails (-1 with *cause, caller frees) when the file cannot
+ * be written: the stories stay known until the process ends.
+ */
+void dedup_add(struct dedup *dd, const struct dedup_keys *k, int64_t now_ms);
+int dedup_flush(struct dedup *dd, int64_t now_ms, char **cause);
+int dedup_sync(struct dedup *dd);
 
 #endif

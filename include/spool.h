@@ -10,8 +10,9 @@
  * power cut.  Delivered entries are unlinked; expired or refused ones move to
  * dead/ with a .reason file beside them.
  *
- * Layout under DIR: DIR/NAME.spool (pending), DIR/tmp/ (being written; emptied
- * at open), DIR/dead/ (given up: NAME.spool and NAME.reason).
+ * Layout under DIR: DIR/NAME.spool (pending), DIR/tmp/ (being written, or
+ * delivered and waiting to be unlinked; emptied at open), DIR/dead/ (given
+ * up: NAME.spool and NAME.reason).
  */
 #ifndef WATCHLISTD_SPOOL_H
 #define WATCHLISTD_SPOOL_H
@@ -28,13 +29,19 @@ struct spool_entry {
 	char *name;    /* file name in DIR, e.g. "<alert>.<webhook>.spool" */
 	char *webhook; /* webhook id */
 	char *alert_id;
-	int64_t created_ms; /* when first spooled: retry_for counts from here */
+	int64_t created_ms; /* when first spooled (Unix ms), as stored */
 	uint64_t size;      /* bytes on disk */
+	/*
+	 * created_ms on the monotonic clock (clock_monotonic_ms()), fixed when
+	 * the entry is spooled or loaded: retry_for counts from here, so that
+	 * a wall clock that jumps neither buries alerts nor keeps them.
+	 */
+	int64_t created_mono_ms;
 
 	/* Delivery state, in memory only: after a restart every entry is due.
 	 */
 	uint32_t attempts;
-	int64_t next_ms; /* not before this time (Unix ms); 0: now */
+	int64_t next_ms; /* not before this monotonic time; 0: now */
 	int busy;        /* a delivery is in flight */
 };
 
@@ -59,11 +66,37 @@ void spool_set_max(struct spool *sp, uint64_t max_bytes);
 int spool_put(struct spool *sp, const char *webhook, const char *alert_id,
     int64_t created_ms, const char *body, size_t len, char **cause);
 
+/*
+ * spool_put() in two steps, for a batch: spool_stage() writes the file to
+ * tmp/ (-1 with *cause on an I/O error, nothing then staged), and
+ * spool_commit() makes every staged file durable and pending at once, with
+ * one fsync of DIR for all of them, so that a batch of alerts costs a few
+ * disk flushes instead of two each.  Nothing staged is pending, or
+ * delivered, before spool_commit() returns 0; if it fails (-1 with *cause),
+ * nothing staged since the last commit is stored.  spool_put() commits
+ * whatever else is staged too.
+ */
+int spool_stage(struct spool *sp, const char *webhook, const char *alert_id,
+    int64_t created_ms, const char *body, size_t len, char **cause);
+int spool_commit(struct spool *sp, char **cause);
+/* Files staged and not yet committed. */
+size_t spool_staged(const struct spool *sp);
+
+/*
+ * fsync DIR if entries were removed since it was last fsync'ed (by a
+ * commit or by this): spool_remove() leaves it to this, since a removal
+ * lost in a crash only means one more delivery.
+ */
+void spool_sync(struct spool *sp);
+
 /* Read an entry's body into out (replacing it).  -1 with *cause. */
 int spool_body(struct spool *sp, const struct spool_entry *e, struct buf *out,
     char **cause);
 
-/* Delivered: unlink the file and forget the entry (e is freed). */
+/*
+ * Delivered: unlink the file and forget the entry (e is freed).  DIR is
+ * fsync'ed later (spool_sync()).
+ */
 int spool_remove(struct spool *sp, struct spool_entry *e, char **cause);
 
 /*

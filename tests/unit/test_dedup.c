@@ -115,12 +115,69 @@ test_window_and_restart(void **state)
 	rmdir(dir);
 }
 
+/* Stories added one by one, written and fsync'ed once for all. */
+static void
+test_batch(void **state)
+{
+	char dir[] = "/tmp/test_dedup.XXXXXX", path[64], *cause = NULL;
+	struct dedup_keys a, b;
+	struct dedup *dd;
+	const char *which;
+	int64_t age, t0 = 1000 * HOUR;
+	char line[128];
+	int lines = 0;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/dedup", dir);
+	dd = dedup_open(path, 24 * HOUR, t0, &cause);
+	assert_non_null(dd);
+	keys_of("ISIS seized Sirte.", "https://news.example/a/1", &a);
+	keys_of("Something else.", NULL, &b);
+	dedup_add(dd, &a, t0);
+	dedup_add(dd, &b, t0);
+	/* Known at once, in the file only once flushed. */
+	assert_true(dedup_seen(dd, &a, t0, &which, &age));
+	assert_true(dedup_seen(dd, &b, t0, &which, &age));
+	fp = fopen(path, "r");
+	assert_int_equal(fgetc(fp), EOF);
+	fclose(fp);
+	assert_int_equal(dedup_flush(dd, t0, &cause), 0);
+	assert_int_equal(dedup_sync(dd), 0);
+	/* Nothing more to write or to fsync. */
+	assert_int_equal(dedup_flush(dd, t0, &cause), 0);
+	assert_int_equal(dedup_sync(dd), 0);
+	fp = fopen(path, "r");
+	while (fgets(line, sizeof line, fp) != NULL)
+		lines++;
+	fclose(fp);
+	assert_int_equal(lines, 3); /* a's link and text, b's text */
+	dedup_close(dd);
+
+	dd = dedup_open(path, 24 * HOUR, t0 + HOUR, &cause);
+	assert_non_null(dd);
+	assert_true(dedup_seen(dd, &a, t0 + HOUR, &which, &age));
+	assert_true(dedup_seen(dd, &b, t0 + HOUR, &which, &age));
+	assert_string_equal(which, "text");
+	/* Written but not fsync'ed at close: dedup_close() fsyncs. */
+	keys_of("A third story.", NULL, &b);
+	dedup_add(dd, &b, t0 + HOUR);
+	assert_int_equal(dedup_flush(dd, t0 + HOUR, &cause), 0);
+	dedup_close(dd);
+	dd = dedup_open(path, 24 * HOUR, t0 + HOUR, &cause);
+	assert_true(dedup_seen(dd, &b, t0 + HOUR, &which, &age));
+	dedup_close(dd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_keys),
 	    cmocka_unit_test(test_window_and_restart),
+	    cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests_name("dedup", tests, NULL, NULL);

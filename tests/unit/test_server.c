@@ -155,6 +155,7 @@ test_server_conn_main(void *arg)
 	char *filler;
 	size_t blen;
 
+again:
 	if ((r = test_server_read(s, c->fd)) == NULL)
 		goto out;
 	pthread_mutex_lock(&s->lock);
@@ -180,8 +181,9 @@ test_server_conn_main(void *arg)
 			blen = reply.filler;
 		snprintf(head, sizeof head,
 		    "HTTP/1.1 %d Test\r\nContent-Length: %zu\r\n"
-		    "Connection: close\r\n%s\r\n",
+		    "Connection: %s\r\n%s\r\n",
 		    reply.status, blen,
+		    reply.keep_alive ? "keep-alive" : "close",
 		    reply.headers != NULL ? reply.headers : "");
 		if (test_server_send(c->fd, head, strlen(head)) == 0) {
 			if (reply.body != NULL)
@@ -197,6 +199,8 @@ test_server_conn_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	s->busy--;
 	pthread_mutex_unlock(&s->lock);
+	if (reply.keep_alive && !reply.hang)
+		goto again;
 
 out:
 	close(c->fd);

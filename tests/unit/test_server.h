@@ -2,7 +2,8 @@
  * A small HTTP/1.1 server for the unit tests of http.c and webhook.c: it
  * listens on 127.0.0.1 (a free port), answers each connection in its own
  * thread as a callback says, records every request and counts how many
- * were being answered at once.  One request per connection.
+ * were being answered at once.  One request per connection, unless the
+ * reply says keep_alive.
  */
 #ifndef WATCHLISTD_TEST_SERVER_H
 #define WATCHLISTD_TEST_SERVER_H
@@ -29,6 +30,7 @@ struct test_server_reply {
 	size_t filler;       /* or this many bytes of 'x' */
 	int delay_ms;        /* before answering */
 	int hang;            /* never answer; close at test_server_stop() */
+	int keep_alive;      /* keep the connection for another request */
 };
 
 /* Called from a connection thread. */

@@ -1,7 +1,8 @@
 /*
- * Unit tests for spool.c: round trips, recovery at open, dead/, byte
- * accounting, a kill -9 at random moments while a child writes, and a full
- * disk (a small tmpfs, when the test may mount one).
+ * Unit tests for spool.c: round trips, batches (stage and commit),
+ * removals, recovery at open, dead/, byte accounting, a kill -9 at random
+ * moments while a child writes, and a full disk (a small tmpfs, when the
+ * test may mount one).
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -28,6 +29,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "log.h"
 #include "spool.h"
 #include "xmalloc.h"
@@ -1233,11 +1235,140 @@ test_enospc(void **state)
 	mounted[0] = '\0';
 }
 
+/* Unlink the file of spool/tmp/ whose name starts with prefix. */
+static void
+unlink_tmp(const char *prefix)
+{
+	char victim[512] = "";
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(path_of("spool/tmp"));
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			snprintf(
+			    victim, sizeof victim, "spool/tmp/%s", de->d_name);
+	}
+	closedir(d);
+	assert_int_equal(unlink(path_of(victim)), 0);
+}
+
+/* A batch: staged files are pending only once committed, all together. */
+static void
+test_stage_commit(void **state)
+{
+	struct spool *sp;
+	char *cause = NULL;
+	int fds[3], i;
+
+	sp = open_spool("spool", 1 << 20);
+	assert_int_equal(
+	    spool_stage(sp, "ops", ALERT_A, 1000, "{\"a\":1}", 7, &cause), 0);
+	assert_int_equal(
+	    spool_stage(sp, "chat", ALERT_A, 1000, "{\"a\":2}", 7, &cause), 0);
+	assert_int_equal(
+	    spool_stage(sp, "ops", ALERT_B, 2000, "{\"b\":1}", 7, &cause), 0);
+	/* The same alert and webhook again: staged once. */
+	assert_int_equal(
+	    spool_stage(sp, "ops", ALERT_A, 3000, "other", 5, &cause), 0);
+	assert_int_equal(spool_staged(sp), 3);
+	assert_int_equal(spool_count(sp), 0);
+	assert_int_equal(count_files("spool/tmp"), 3);
+	assert_false(exists("spool/" ALERT_A ".ops.spool"));
+
+	assert_int_equal(spool_commit(sp, &cause), 0);
+	assert_int_equal(spool_staged(sp), 0);
+	assert_int_equal(spool_count(sp), 3);
+	assert_int_equal(count_files("spool/tmp"), 0);
+	check_body(sp, find(sp, ALERT_A, "ops"), "{\"a\":1}", 7);
+	check_body(sp, find(sp, ALERT_A, "chat"), "{\"a\":2}", 7);
+	check_body(sp, find(sp, ALERT_B, "ops"), "{\"b\":1}", 7);
+	/* Pending already: staging it again stages nothing. */
+	assert_int_equal(
+	    spool_stage(sp, "ops", ALERT_B, 4000, "again", 5, &cause), 0);
+	assert_int_equal(spool_staged(sp), 0);
+	assert_int_equal(spool_commit(sp, &cause), 0);
+
+	/* Staged and never committed: gone at close, not pending after. */
+	assert_int_equal(
+	    spool_stage(sp, "ops", ALERT_C, 5000, "lost", 4, &cause), 0);
+	spool_close(sp);
+	assert_int_equal(count_files("spool/tmp"), 0);
+	sp = open_spool("spool", 1 << 20);
+	assert_int_equal(spool_count(sp), 3);
+	assert_null(find(sp, ALERT_C, "ops"));
+
+	/* A commit that fails (a staged file vanished) stores none of them. */
+	assert_int_equal(
+	    spool_stage(sp, "ops", ALERT_C, 5000, "c", 1, &cause), 0);
+	assert_int_equal(
+	    spool_stage(sp, "chat", ALERT_C, 5000, "c", 1, &cause), 0);
+	assert_int_equal(count_files("spool/tmp"), 2);
+	unlink_tmp(ALERT_C ".chat");
+	assert_int_equal(spool_commit(sp, &cause), -1);
+	assert_non_null(strstr(cause, "rename"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(spool_staged(sp), 0);
+	assert_int_equal(spool_count(sp), 3);
+	assert_false(exists("spool/" ALERT_C ".ops.spool"));
+	assert_int_equal(count_files("spool/tmp"), 0);
+	spool_close(sp);
+
+	/* fileio_fsync_many(): every descriptor, several at once. */
+	for (i = 0; i < 3; i++) {
+		fds[i] = open(path_of("spool"), O_RDONLY | O_DIRECTORY);
+		assert_true(fds[i] != -1);
+	}
+	assert_int_equal(fileio_fsync_many(fds, 3), 0);
+	assert_int_equal(fileio_fsync_many(fds, 1), 0);
+	assert_int_equal(fileio_fsync_many(fds, 0), 0);
+	close(fds[1]);
+	assert_int_equal(fileio_fsync_many(fds, 3), -1);
+	assert_int_equal(errno, EBADF);
+	close(fds[0]);
+	close(fds[2]);
+}
+
+/* Delivered files leave DIR at once and are unlinked by the reaper. */
+static void
+test_remove_reaped(void **state)
+{
+	struct spool *sp;
+	char *cause = NULL, alert[40];
+	int i;
+
+	sp = open_spool("spool", 1 << 20);
+	for (i = 0; i < 50; i++) {
+		snprintf(alert, sizeof alert, "%032x", i);
+		put(sp, "ops", alert, i, "body", 4);
+	}
+	assert_int_equal(count_files("spool"), 52);
+	while (spool_count(sp) > 0)
+		assert_int_equal(
+		    spool_remove(sp, spool_entry_at(sp, 0), &cause), 0);
+	assert_int_equal(count_files("spool"), 2); /* tmp/, dead/ */
+	/* The name is free at once for the same delivery again. */
+	put(sp, "ops", ALERT_A, 1, "again", 5);
+	assert_int_equal(spool_count(sp), 1);
+	spool_sync(sp);
+	spool_close(sp);
+	assert_int_equal(count_files("spool/tmp"), 0);
+	sp = open_spool("spool", 1 << 20);
+	assert_int_equal(spool_count(sp), 1);
+	check_body(sp, spool_entry_at(sp, 0), "again", 5);
+	spool_close(sp);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stage_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_remove_reaped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_put_idempotent, setup, teardown),

@@ -23,6 +23,7 @@
 
 #include "alert.h"
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "rule.h"
@@ -884,7 +885,7 @@ test_deliver_retry(void **state)
 	dx.fails = 1;
 	configure("/flaky", CONFIG_FORMAT_JSON, SPEC_SECRET);
 	put("ops", 3, "{\"n\":3}");
-	t = now_ms();
+	t = clock_monotonic_ms(); /* retry times are monotonic */
 	webhooks_kick(dx.ws);
 	wait_requests(1, 5000);
 	test_loop_for(dx.base, 20);
@@ -913,7 +914,7 @@ static void
 test_deliver_retry_after(void **state)
 {
 	struct spool_entry *e;
-	int64_t t = now_ms();
+	int64_t t = clock_monotonic_ms();
 
 	configure("/429", CONFIG_FORMAT_JSON, NULL);
 	put("ops", 4, "{}");
