@@ -872,15 +872,8 @@ def test_secret_sources(ctx):
     ctx.write_config(webhooks=[('e', wh(re_.url, secret='env:WLIT_NO_SUCH_SECRET'))], rules=[ISIS_COAST])
     rc, _ = dm.stop()
     check(rc == 0, 'exit %s' % rc)
-    dm2 = ctx.daemon(start=False)
-    dm2.start(wait_ready=False)
-    try:
-        dm2.proc.wait(scaled(10))
-    except subprocess.TimeoutExpired:
-        raise Fail('started with a secret that cannot be loaded')
-    check(dm2.proc.returncode != 0, 'exit 0 with a missing secret')
-    dm2._closed()
-    dm2.exit_code = dm2.proc.returncode
+    dm2 = ctx.daemon_refused('a secret that cannot be loaded')
+    check(dm2.exit_code != 0, 'exit 0 with a missing secret')
     check('WLIT_NO_SUCH_SECRET' in dm2.log(), 'the log does not say which secret is missing')
 
 
@@ -1058,6 +1051,9 @@ def test_spool_recovery(ctx):
 
 from peers import test_alertmanager, test_adnanh_webhook  # noqa: E402
 from feeds import TESTS as FEED_TESTS  # noqa: E402
+from security import TESTS as SECURITY_TESTS  # noqa: E402
+from faults import TESTS as FAULT_TESTS  # noqa: E402
+from hostile import TESTS as HOSTILE_TESTS  # noqa: E402
 
 TESTS = [
     ('ready-status', test_ready_status),
@@ -1090,7 +1086,7 @@ TESTS = [
     ('slow-receiver-does-not-block', test_slow_receiver_does_not_block),
     ('untrusted-names', test_untrusted_names),
     ('spool-recovery', test_spool_recovery),
-] + FEED_TESTS + [
+] + FEED_TESTS + SECURITY_TESTS + FAULT_TESTS + HOSTILE_TESTS + [
     ('alertmanager', test_alertmanager),
     ('adnanh-webhook', test_adnanh_webhook),
 ]

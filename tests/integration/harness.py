@@ -27,6 +27,42 @@ WATCHLISTS = os.path.join(ROOT, 'etc', 'watchlists.d', '*.ini')
 
 SLOW = 1.0
 
+# WATCHLISTD_IT_LONG=1: the long variants of the fault tests (20 x 10,000
+# documents killed with -9, a 100,000-file backlog, 1,000 reloads, ...).
+LONG = os.environ.get('WATCHLISTD_IT_LONG') == '1'
+
+
+def long_or(short, long):
+    """short normally, long under WATCHLISTD_IT_LONG=1."""
+    return long if LONG else short
+
+
+# What a sanitizer writes when it finds something (ASan, LSan, UBSan).
+SANITIZER_REPORT = re.compile(
+    r'^(==\d+==ERROR: (AddressSanitizer|LeakSanitizer)|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
+    r'|\S+:\d+:\d+: runtime error: )', re.M)
+
+
+def sanitizer_report(text):
+    """The first line of a sanitizer report in a log, or None."""
+    m = SANITIZER_REPORT.search(text)
+    if m is None:
+        return None
+    end = text.find('\n', m.start())
+    return text[m.start():end if end != -1 else len(text)][:300]
+
+
+def vmrss_kb(pid):
+    """The resident set size of a process, in kB (VmRSS), or None."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
 
 def set_slow(binary):
     """Scale deadlines for slow builds (sanitisers) or slow machines."""
@@ -431,6 +467,20 @@ class Ctx:
             dm.start(timeout=timeout)
         return dm
 
+    def daemon_refused(self, what, timeout=10):
+        """Start a daemon that must not come up: it has to exit within
+        timeout (scaled); returns it, exit_code set, for its log.  what
+        says what should have stopped it."""
+        dm = self.daemon(start=False)
+        dm.start(wait_ready=False)
+        try:
+            dm.proc.wait(scaled(timeout))
+        except subprocess.TimeoutExpired:
+            raise Fail('started with %s' % what)
+        dm._closed()
+        dm.exit_code = dm.proc.returncode
+        return dm
+
     def receiver(self, **kw):
         from receiver import Receiver
         r = Receiver(**kw)
@@ -491,7 +541,29 @@ class Ctx:
                 errors.append('daemon exited %s after SIGTERM' % rc)
             elif not any(has_line(m, 'STOPPING=1') for _, m in self.notify.messages(mark)):
                 errors.append('no STOPPING=1 before exit')
+        # A sanitizer's report (a leak found at exit, a UBSan runtime
+        # error) fails the test whatever the exit status was.
+        seen = set()
+        for dm in self.daemons:
+            if dm.log_path in seen:
+                continue
+            seen.add(dm.log_path)
+            report = sanitizer_report(dm.log())
+            if report is not None:
+                errors.append('sanitizer report in the daemon log: %s' % report)
         return errors
+
+    def use_dir(self, base):
+        """Move the inbox, the state and the stage to a new directory under
+        base (a tmpfs, say), removed with the test.  Call before
+        write_config()."""
+        d = tempfile.mkdtemp(prefix='wlit-%s-' % self.name[:20], dir=base)
+        self.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+        self.inbox = os.path.join(d, 'inbox')
+        self.state = os.path.join(d, 'state')
+        self.stage = os.path.join(d, 'stage')
+        os.makedirs(self.stage)
+        return d
 
     def close(self, keep=False):
         for dm in self.daemons:

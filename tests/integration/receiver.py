@@ -15,6 +15,10 @@ A response is a dict:
     hang         True: never answer (until the receiver is closed, or
                  hang_for seconds have passed); the connection is then closed
     hang_for     seconds a hang lasts at most (default 60)
+    body_size    answer with this many bytes of filler (Content-Length),
+                 streamed, instead of body; stops when the client hangs up
+    endless      True: a chunked body of filler that never ends (until the
+                 client hangs up or the receiver is closed)
 """
 import base64
 import hashlib
@@ -39,6 +43,7 @@ class Request:
         self.status = None      # what was answered (None: no answer)
         self.sig_ok = None      # None: no secret to check against
         self.sig_detail = ''
+        self.sent = 0           # body bytes of the answer written
 
     @property
     def webhook_id(self):
@@ -168,6 +173,9 @@ class Receiver:
                         self.close_connection = True
                         return
                 status = resp.get('status', 200)
+                if resp.get('body_size') or resp.get('endless'):
+                    self._stream(req, status, resp)
+                    return
                 out = resp.get('body', b'{"ok":true}\n' if status < 300 else b'no\n')
                 try:
                     self.send_response(status)
@@ -186,6 +194,40 @@ class Receiver:
                     req.status = status
                     req.answered = time.monotonic()
                     rcv.cond.notify_all()
+
+            def _stream(self, req, status, resp):
+                """A huge or endless answer, written as fast as the client
+                reads it; the status counts as answered once the headers
+                are out."""
+                chunk = b'{"filler":"' + b'x' * 65500 + b'"}\n'
+                size = resp.get('body_size')
+                try:
+                    self.send_response(status)
+                    self.send_header('Content-Type', 'application/json')
+                    if size:
+                        self.send_header('Content-Length', str(size))
+                    else:
+                        self.send_header('Transfer-Encoding', 'chunked')
+                    self.end_headers()
+                    self.wfile.flush()
+                    with rcv.cond:
+                        req.status = status
+                        req.answered = time.monotonic()
+                        rcv.cond.notify_all()
+                    left = size
+                    while not rcv.closing.is_set() and (not size or left > 0):
+                        part = chunk if not size else chunk[:min(len(chunk), left)]
+                        if size:
+                            self.wfile.write(part)
+                            left -= len(part)
+                        else:
+                            self.wfile.write(b'%x\r\n%s\r\n' % (len(part), part))
+                        with rcv.cond:
+                            req.sent += len(part)
+                    self.wfile.flush()
+                except OSError:
+                    pass
+                self.close_connection = True
 
             do_POST = _handle
             do_PUT = _handle
