@@ -272,7 +272,8 @@ BENCH_DIR	= $(BUILD)/bench
 HS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libhs 2>/dev/null)
 HS_LIBS		:= $(shell $(PKG_CONFIG) --libs libhs 2>/dev/null)
 HAVE_HS		:= $(shell $(PKG_CONFIG) --exists libhs 2>/dev/null && echo 1)
-BENCH_BINS	= $(BENCH_DIR)/wl_scan $(if $(HAVE_HS),$(BENCH_DIR)/hs_count)
+BENCH_BINS	= $(BENCH_DIR)/wl_scan $(BENCH_DIR)/naive_scan \
+		  $(if $(HAVE_HS),$(BENCH_DIR)/hs_count)
 
 $(BENCH_DIR)/wl_scan.o: tests/bench/wl_scan.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -282,6 +283,11 @@ $(BENCH_DIR)/wl_scan.o: tests/bench/wl_scan.c $(FLAGS_STAMP)
 $(BENCH_DIR)/wl_scan: $(BENCH_DIR)/wl_scan.o $(OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BENCH_DIR)/naive_scan: tests/bench/naive_scan.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(BENCH_DIR)/hs_count.o: tests/bench/hs_count.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
