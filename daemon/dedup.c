@@ -122,7 +122,7 @@ dedup_compact(struct dedup *dd, int64_t now_ms, char **cause)
 		    dd->slots[i].key);
 		kept++;
 	}
-	if ((rc = fileio_replace(dd->path, b.data, b.len, cause)) == 0)
+	if ((rc = fileio_replace(dd->path, b.data, b.len, 0600, cause)) == 0)
 		dd->records = kept;
 	buf_release(&b);
 	return rc;
@@ -307,13 +307,20 @@ dedup_add(struct dedup *dd, const struct dedup_keys *k, int64_t now_ms)
 int
 dedup_flush(struct dedup *dd, int64_t now_ms, char **cause)
 {
-	int rc = 0;
+	off_t end;
+	int rc = 0, saved;
 
 	if (dd->pending.len == 0)
 		return 0;
+	end = lseek(dd->fd, 0, SEEK_END);
 	if (fileio_write_all(dd->fd, dd->pending.data, dd->pending.len) == -1) {
+		saved = errno;
+		/* A part written (a full disk) would glue the next record to
+		 * a torn line, and both would be skipped at the next start. */
+		if (end != -1 && ftruncate(dd->fd, end) == -1)
+			log_warn("truncate %s", dd->path);
 		*cause =
-		    xasprintf("append to %s: %s", dd->path, strerror(errno));
+		    xasprintf("append to %s: %s", dd->path, strerror(saved));
 		rc = -1;
 	} else
 		dd->unsynced = 1;

@@ -120,7 +120,8 @@ fileio_fsync_many(const int *fds, size_t n)
 }
 
 int
-fileio_replace(const char *path, const void *data, size_t len, char **cause)
+fileio_replace(
+    const char *path, const void *data, size_t len, mode_t mode, char **cause)
 {
 	char *tmp = xasprintf("%s.tmp", path), *copy = xstrdup(path);
 	const char *what = "open";
@@ -128,7 +129,7 @@ fileio_replace(const char *path, const void *data, size_t len, char **cause)
 
 	/* Only this process writes path; a leftover is a crash's. */
 	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd == -1)
 		goto out;
 	what = "write";

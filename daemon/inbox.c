@@ -231,11 +231,10 @@ static int
 inbox_fail(
     struct inbox *ib, const char *claimed, const char *name, const char *reason)
 {
-	char to[PATH_MAX], why[PATH_MAX + 8], when[32];
+	char to[PATH_MAX], why[PATH_MAX + 8], when[32], *text, *cause = NULL;
 	struct buf b;
 	time_t now = time(NULL);
 	struct tm tm;
-	FILE *fp;
 
 	buf_init(&b);
 	text_escape(&b, name, strlen(name), 0);
@@ -251,12 +250,14 @@ inbox_fail(
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(why, sizeof why, "%s.reason", to);
-	if ((fp = fopen(why, "we")) == NULL ||
-	    fprintf(fp, "%s\n%s\n", reason, when) < 0 || fflush(fp) != 0 ||
-	    fsync(fileno(fp)) != 0)
-		log_warn("inbox: write %s", why);
-	if (fp != NULL)
-		fclose(fp);
+	/* Whole or not at all, for whoever reads failed/ meanwhile; as
+	 * readable as the files the umask lets the daemon make. */
+	text = xasprintf("%s\n%s\n", reason, when);
+	if (fileio_replace(why, text, strlen(text), 0666, &cause) != 0) {
+		log_warnx("inbox: %s", cause);
+		free(cause);
+	}
+	free(text);
 	log_warnx("inbox: %s: %s: moved to %s", b.data, reason, to);
 	buf_release(&b);
 	return 0;
@@ -736,12 +737,12 @@ inbox_inotify_cb(evutil_socket_t fd, short what, void *arg)
 				    ib->dir);
 				continue;
 			}
-			if (ev->len == 0 || (ev->mask & IN_ISDIR) ||
-			    inbox_ignored(ev->name))
+			if (ev->len == 0 || inbox_ignored(ev->name))
 				continue;
 			/* A created regular file is being written: its close
-			 * event will come.  A symlink, FIFO or device made in
-			 * place never closes for writing: fail it now. */
+			 * event will come.  A symlink, FIFO, device or
+			 * directory made in place never closes for writing:
+			 * fail it now, as the scan at start-up would. */
 			if ((ev->mask & IN_CREATE) &&
 			    !inbox_not_regular(ib, ev->name))
 				continue;

@@ -5,6 +5,8 @@
 #ifndef WATCHLISTD_FILEIO_H
 #define WATCHLISTD_FILEIO_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 /* Write all of p to fd, through EINTR and short writes.  -1 with errno. */
@@ -25,10 +27,11 @@ int fileio_fsync_many(const int *fds, size_t n);
 
 /*
  * Replace path with data: write path.tmp (O_EXCL after removing a stale
- * one), fsync it, rename it over path, fsync the directory.  A crash leaves
- * the old file or the new one, never a mix.  -1 with *cause (caller frees).
+ * one, created with mode, less the umask), fsync it, rename it over path,
+ * fsync the directory.  A crash leaves the old file or the new one, never a
+ * mix.  -1 with *cause (caller frees).
  */
 int fileio_replace(
-    const char *path, const void *data, size_t len, char **cause);
+    const char *path, const void *data, size_t len, mode_t mode, char **cause);
 
 #endif

@@ -210,10 +210,11 @@ class Inotify:
 
 
 def test_special_files(ctx):
-    """Symbolic links, FIFOs, sockets and (as root) character devices,
-    made in the inbox in place or renamed into it.  Pass: each ends in
-    failed/ as it is, with a .reason naming what it is ("a FIFO, not a
-    regular file", ...) and a log line naming it; the daemon never opens
+    """Symbolic links, FIFOs, sockets, directories and (as root) character
+    devices, made in the inbox in place or renamed into it.  Pass: each
+    ends in failed/ as it is (a directory with what it holds), with a
+    .reason naming what it is ("a FIFO, not a regular file", ...) and a
+    log line naming it; the daemon never opens
     one (no IN_OPEN on it in the inbox or .work/: opening a device can have
     effects of its own); the target of a link is untouched; a good file
     still alerts."""
@@ -235,6 +236,11 @@ def test_special_files(ctx):
             os.rename(path, os.path.join(ctx.inbox, name))
         made[name] = word
 
+    def mkdir_with_file(path):
+        os.mkdir(path)
+        with open(os.path.join(path, 'inside.txt'), 'wb') as f:
+            f.write(SENTENCE)
+
     def mksock(path):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(path)
@@ -244,6 +250,7 @@ def test_special_files(ctx):
         place('link-%s.txt' % tag, lambda p: os.symlink(target, p), 'symbolic link', renamed)
         place('fifo-%s.txt' % tag, os.mkfifo, 'FIFO', renamed)
         place('sock-%s.txt' % tag, mksock, 'socket', renamed)
+        place('dir-%s' % tag, mkdir_with_file if renamed else os.mkdir, 'directory', renamed)
     devices = os.geteuid() == 0
     if devices:
         import stat
@@ -265,6 +272,8 @@ def test_special_files(ctx):
         check(word.lower() in reason.lower() and 'not a regular file' in reason,
               'failed/%s.reason %r does not say it is %s' % (name, reason, word))
         dm.wait_log(r'inbox: %s: ' % re.escape(name), 2, 'a log line naming %s' % name)
+    inside = os.path.join(ctx.failed, 'dir-moved', 'inside.txt')
+    check(os.path.isfile(inside), 'failed/dir-moved/ lost the file inside it')
     opened = [p for p in watch.read() if os.path.basename(p) in made]
     check(not opened, 'the daemon opened %s' % opened)
     with open(target, 'rb') as f:

@@ -3,12 +3,15 @@
  * restart.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -171,6 +174,58 @@ test_batch(void **state)
 	rmdir(dir);
 }
 
+/*
+ * An append cut short (a full disk; here the file size limit) is taken back,
+ * so that the next record does not follow a torn line and get lost with it.
+ */
+static void
+test_torn_append(void **state)
+{
+	char dir[] = "/tmp/test_dedup.XXXXXX", path[64], *cause = NULL;
+	struct dedup_keys a, b;
+	struct dedup *dd;
+	struct rlimit old, small;
+	struct stat st;
+	const char *which;
+	int64_t age, t0 = 1000 * HOUR;
+	void (*oldsig)(int);
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/dedup", dir);
+	dd = dedup_open(path, 24 * HOUR, t0, &cause);
+	assert_non_null(dd);
+	keys_of("ISIS seized Sirte.", NULL, &a);
+	keys_of("Something else.", NULL, &b);
+
+	/* Room for 20 bytes of a's 80-byte line. */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 20;
+	oldsig = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	dedup_add(dd, &a, t0);
+	rc = dedup_flush(dd, t0, &cause);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, oldsig);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(cause, "append to"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+
+	dedup_add(dd, &b, t0);
+	assert_int_equal(dedup_flush(dd, t0, &cause), 0);
+	dedup_close(dd);
+	dd = dedup_open(path, 24 * HOUR, t0, &cause);
+	assert_non_null(dd);
+	assert_true(dedup_seen(dd, &b, t0, &which, &age));
+	dedup_close(dd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -178,6 +233,7 @@ main(void)
 	    cmocka_unit_test(test_keys),
 	    cmocka_unit_test(test_window_and_restart),
 	    cmocka_unit_test(test_batch),
+	    cmocka_unit_test(test_torn_append),
 	};
 
 	return cmocka_run_group_tests_name("dedup", tests, NULL, NULL);
