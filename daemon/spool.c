@@ -76,6 +76,10 @@ struct spool {
 	struct spool_entry **entries;
 	size_t n;
 	size_t cap;
+	/* The same entries by name (open addressing, NULL: empty), so that
+	 * looking one up does not cost a pass over a spool of 100,000. */
+	struct spool_entry **names;
+	size_t names_cap;
 
 	uint64_t counter; /* makes temporary names unique in this process */
 
@@ -267,10 +271,78 @@ spool_entry_free(struct spool_entry *e)
 }
 
 /* Add e at its place in the order (at the end while loading). */
+static size_t
+spool_name_hash(const char *name)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+	return (size_t)(h ^ h >> 32);
+}
+
+/* The slot of name in sp->names: the entry's, or the empty one it would take.
+ */
+static size_t
+spool_name_slot(const struct spool *sp, const char *name)
+{
+	size_t mask = sp->names_cap - 1, i = spool_name_hash(name) & mask;
+
+	while (sp->names[i] != NULL && strcmp(sp->names[i]->name, name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void
+spool_name_add(struct spool *sp, struct spool_entry *e)
+{
+	struct spool_entry **old = sp->names;
+	size_t i, oldcap = sp->names_cap;
+
+	/* At most half full. */
+	if (2 * (sp->n + 1) > sp->names_cap) {
+		sp->names_cap = oldcap == 0 ? 64 : oldcap * 2;
+		sp->names = xcalloc(sp->names_cap, sizeof *sp->names);
+		for (i = 0; i < oldcap; i++) {
+			if (old[i] != NULL)
+				sp->names[spool_name_slot(sp, old[i]->name)] =
+				    old[i];
+		}
+		free(old);
+	}
+	sp->names[spool_name_slot(sp, e->name)] = e;
+}
+
+/*
+ * Take e out of sp->names, moving back the entries after it that could not
+ * take its slot, so that no lookup stops short at the hole (no tombstones).
+ */
+static void
+spool_name_remove(struct spool *sp, const struct spool_entry *e)
+{
+	size_t mask = sp->names_cap - 1, i, j, home;
+
+	i = spool_name_slot(sp, e->name);
+	if (sp->names[i] != e)
+		return;
+	sp->names[i] = NULL;
+	for (j = (i + 1) & mask; sp->names[j] != NULL; j = (j + 1) & mask) {
+		home = spool_name_hash(sp->names[j]->name) & mask;
+		/* Whether home lies cyclically in (i, j]: then it stays. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		sp->names[i] = sp->names[j];
+		sp->names[j] = NULL;
+		i = j;
+	}
+}
+
 static void
 spool_insert(struct spool *sp, struct spool_entry *e, int sorted)
 {
 	size_t lo = 0, hi = sp->n, mid;
+
+	spool_name_add(sp, e);
 
 	if (sp->n == sp->cap) {
 		sp->cap = sp->cap == 0 ? 16 : sp->cap * 2;
@@ -297,14 +369,26 @@ spool_insert(struct spool *sp, struct spool_entry *e, int sorted)
 static void
 spool_forget(struct spool *sp, struct spool_entry *e)
 {
-	size_t i;
+	size_t lo = 0, hi = sp->n, i, mid;
 
-	for (i = 0; i < sp->n; i++) {
-		if (sp->entries[i] == e)
-			break;
+	/* The entries are in order once the spool is open. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (spool_entry_cmp(sp->entries[mid], e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	i = lo;
+	if (i >= sp->n || sp->entries[i] != e) {
+		for (i = 0; i < sp->n; i++) {
+			if (sp->entries[i] == e)
+				break;
+		}
 	}
 	if (i == sp->n)
 		fatalx("spool: entry %s is not in %s", e->name, sp->dir);
+	spool_name_remove(sp, e);
 	memmove(sp->entries + i, sp->entries + i + 1,
 	    (sp->n - i - 1) * sizeof *sp->entries);
 	sp->n--;
@@ -315,13 +399,9 @@ spool_forget(struct spool *sp, struct spool_entry *e)
 static struct spool_entry *
 spool_find(const struct spool *sp, const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sp->n; i++) {
-		if (strcmp(sp->entries[i]->name, name) == 0)
-			return sp->entries[i];
-	}
-	return NULL;
+	if (sp->names_cap == 0)
+		return NULL;
+	return sp->names[spool_name_slot(sp, name)];
 }
 
 /* Parse a decimal integer filling all of s; -1 if it is not one. */
@@ -1024,6 +1104,7 @@ spool_close(struct spool *sp)
 	for (i = 0; i < sp->n; i++)
 		spool_entry_free(sp->entries[i]);
 	free(sp->entries);
+	free(sp->names);
 	if (sp->dead_fd != -1)
 		close(sp->dead_fd);
 	if (sp->tmp_fd != -1)

@@ -90,6 +90,7 @@ struct webhooks {
 	size_t inflight;
 
 	int configured; /* webhooks_configure() has run once */
+	int sweep;      /* the next walk must see every entry */
 	int stopped;
 	unsigned short rnd[3]; /* erand48() state for the jitter */
 	struct buf body;
@@ -1267,6 +1268,7 @@ webhooks_configure(struct webhooks *ws, const struct config *cf, char **cause)
 	for (i = ws->nhooks; i-- > 0;)
 		webhooks_forget(ws, ws->hooks[i]);
 	ws->configured = 1;
+	ws->sweep = 1; /* entries of webhooks now gone are buried */
 	webhooks_kick(ws);
 	return 0;
 
@@ -1567,11 +1569,29 @@ webhooks_kick(struct webhooks *ws)
 	evtimer_add(ws->timer, &now);
 }
 
+/* Whether some webhook could start another delivery now. */
+static int
+webhooks_room(const struct webhooks *ws)
+{
+	const struct webhooks_hook *hook;
+	size_t i;
+
+	for (i = 0; i < ws->nhooks; i++) {
+		hook = ws->hooks[i];
+		if (!hook->removed && !hook->disabled &&
+		    hook->inflight < (size_t)hook->cf.concurrency)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Walk the spool once: bury the entries of webhooks that are gone, start
  * the due ones while their webhook has room, and set the timer for the
  * earliest entry that is not due yet.  Completions kick again, so a webhook
- * at its limit needs no timer.
+ * at its limit needs no timer; and once every webhook is at its limit the
+ * walk stops, so that with a long queue (a receiver back after an outage)
+ * each completion costs a few entries, not a pass over the whole spool.
  */
 static void
 webhooks_walk(struct webhooks *ws)
@@ -1621,7 +1641,11 @@ webhooks_walk(struct webhooks *ws)
 				next = e->next_ms;
 			i++;
 		}
+		if (!ws->sweep && !webhooks_room(ws))
+			break;
 	}
+	if (i >= spool_count(ws->spool))
+		ws->sweep = 0;
 
 	if (next == INT64_MAX) {
 		evtimer_del(ws->timer);

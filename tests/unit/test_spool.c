@@ -1361,10 +1361,73 @@ test_remove_reaped(void **state)
 	spool_close(sp);
 }
 
+/*
+ * Many entries, a third of them delivered in a scattered order: a delivery
+ * already pending is still recognised (spool_stage() adds nothing) and a
+ * delivered one can be spooled again, in memory and after a reopen.  This
+ * is what the index by name has to get right when entries leave it.
+ */
+static void
+test_many_names(void **state)
+{
+	enum { N = 1000 };
+	struct spool *sp;
+	struct spool_entry *e;
+	char *cause = NULL, alert[40];
+	int i, round;
+	size_t want;
+
+	sp = open_spool("spool", UINT64_MAX);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < N; i++) {
+			snprintf(alert, sizeof alert, "%032x", i * 7919 % N);
+			if (spool_stage(sp, "ops", alert, 1000 + round, "again",
+			        5, &cause) != 0 ||
+			    (spool_staged(sp) >= 50 &&
+			        spool_commit(sp, &cause) != 0))
+				fail_msg("%s", cause);
+		}
+		assert_int_equal(spool_commit(sp, &cause), 0);
+		assert_int_equal(spool_count(sp), N);
+		if (round == 1)
+			break;
+		/* Deliver every third, by the ids' order, not the spool's. */
+		for (i = 0; i < N; i += 3) {
+			snprintf(alert, sizeof alert, "%032x", i);
+			e = find(sp, alert, "ops");
+			assert_non_null(e);
+			assert_int_equal(spool_remove(sp, e, &cause), 0);
+		}
+		assert_int_equal(spool_count(sp), N - (N + 2) / 3);
+	}
+	/* Spooled again at the second round: those delivered; kept: the rest.
+	 */
+	for (i = 0, want = 0; i < N; i++) {
+		snprintf(alert, sizeof alert, "%032x", i);
+		e = find(sp, alert, "ops");
+		assert_non_null(e);
+		assert_int_equal(e->created_ms, i % 3 == 0 ? 1001 : 1000);
+		want += i % 3 == 0;
+	}
+	spool_sync(sp);
+	spool_close(sp);
+	sp = open_spool("spool", UINT64_MAX);
+	assert_int_equal(spool_count(sp), N);
+	for (i = 0; i < N; i++) {
+		snprintf(alert, sizeof alert, "%032x", i);
+		assert_int_equal(
+		    spool_put(sp, "ops", alert, 5000, "x", 1, &cause), 0);
+	}
+	assert_int_equal(spool_count(sp), N);
+	assert_int_equal(want, (N + 2) / 3);
+	spool_close(sp);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_many_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stage_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
