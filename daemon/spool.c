@@ -281,8 +281,7 @@ spool_name_hash(const char *name)
 	return (size_t)(h ^ h >> 32);
 }
 
-/* The slot of name in sp->names: the entry's, or the empty one it would take.
- */
+/* Where name is in sp->names, or the empty slot it would take. */
 static size_t
 spool_name_slot(const struct spool *sp, const char *name)
 {
