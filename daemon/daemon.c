@@ -163,18 +163,44 @@ daemon_sync_soon(struct daemon *dm)
 		evtimer_add(dm->ev_sync, &tv);
 }
 
-/* The end of a batch of inbox documents: make their alerts durable. */
+/*
+ * Make the alerts staged since the last commit durable, then leave the
+ * rest to daemon_sync() and stop taking files if the spool is now full.
+ */
 static int
-daemon_inbox_commit(void *arg, char **cause)
+daemon_commit(struct daemon *dm, int64_t now, char **cause)
 {
-	struct daemon *dm = arg;
 	int rc;
 
-	rc = pipeline_commit(dm->pl, clock_now_ms(), cause);
+	rc = pipeline_commit(dm->pl, now, cause);
 	daemon_sync_soon(dm);
 	if (spool_full(dm->spool))
 		inbox_pause(dm->inbox, INBOX_PAUSE_SPOOL);
 	return rc;
+}
+
+/*
+ * The commit after a single document or alert whose pipeline call returned
+ * rc: what was staged before a failure is committed all the same
+ * (pipeline.h), and the failure is what the caller hears of.
+ */
+static int
+daemon_commit_one(struct daemon *dm, int rc, int64_t now, char **cause)
+{
+	char *more = NULL;
+
+	if (rc == 0)
+		return daemon_commit(dm, now, cause);
+	if (daemon_commit(dm, now, &more) != 0)
+		free(more);
+	return rc;
+}
+
+/* The end of a batch of inbox documents. */
+static int
+daemon_inbox_commit(void *arg, char **cause)
+{
+	return daemon_commit(arg, clock_now_ms(), cause);
 }
 
 /*
@@ -186,21 +212,13 @@ daemon_feed_entry(const struct doc *d, const struct alert_source *src,
     void *arg, char **cause)
 {
 	struct daemon *dm = arg;
-	char input[256], *more = NULL;
+	char input[256];
 	int64_t now = clock_now_ms();
 	int rc;
 
 	snprintf(input, sizeof input, "feed:%s", src->feed);
 	rc = pipeline_document(dm->pl, d, src, input, now, cause);
-	/* What was staged before a failure is kept (pipeline.h). */
-	if (rc == 0)
-		rc = pipeline_commit(dm->pl, now, cause);
-	else if (pipeline_commit(dm->pl, now, &more) != 0)
-		free(more);
-	daemon_sync_soon(dm);
-	if (spool_full(dm->spool))
-		inbox_pause(dm->inbox, INBOX_PAUSE_SPOOL);
-	return rc;
+	return daemon_commit_one(dm, rc, now, cause);
 }
 
 /* A feed started failing, or works again. */
@@ -210,7 +228,8 @@ daemon_feed_health(const char *feed_id, int failing, const char *why, void *arg)
 	struct daemon *dm = arg;
 	const char *url = NULL;
 	char *cause = NULL;
-	int health_after = POLLER_HEALTH_FAILURES;
+	int64_t now;
+	int health_after = POLLER_HEALTH_FAILURES, rc;
 	size_t i;
 
 	for (i = 0; i < dm->cf->nfeeds; i++) {
@@ -219,8 +238,9 @@ daemon_feed_health(const char *feed_id, int failing, const char *why, void *arg)
 			health_after = dm->cf->feeds[i]->health_after;
 		}
 	}
-	if (pipeline_health(dm->pl, feed_id, url, failing, why, clock_now_ms(),
-	        &cause) != 0) {
+	now = clock_now_ms();
+	rc = pipeline_health(dm->pl, feed_id, url, failing, why, now, &cause);
+	if (daemon_commit_one(dm, rc, now, &cause) != 0) {
 		log_errorx("feed %s: the health alert could not be spooled: %s",
 		    feed_id, cause);
 		free(cause);

@@ -353,18 +353,3 @@ dedup_sync(struct dedup *dd)
 	dd->unsynced = 0;
 	return 0;
 }
-
-int
-dedup_record(
-    struct dedup *dd, const struct dedup_keys *k, int64_t now_ms, char **cause)
-{
-	dedup_add(dd, k, now_ms);
-	if (dedup_flush(dd, now_ms, cause) != 0)
-		return -1;
-	if (dd->unsynced && fsync(dd->fd) == -1) {
-		*cause = xasprintf("fsync %s: %s", dd->path, strerror(errno));
-		return -1;
-	}
-	dd->unsynced = 0;
-	return 0;
-}

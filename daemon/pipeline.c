@@ -412,7 +412,6 @@ pipeline_health(struct pipeline *pl, const char *feed_id, const char *url,
     int failing, const char *why, int64_t now_ms, char **cause)
 {
 	struct alert *a;
-	char *more = NULL;
 	int rc;
 
 	pipeline_batch_begin(pl);
@@ -421,10 +420,5 @@ pipeline_health(struct pipeline *pl, const char *feed_id, const char *url,
 	 * webhook's min_severity. */
 	rc = pipeline_route(pl, NULL, a, 1, cause);
 	alert_free(a);
-	/* What was staged before a failure is kept, as for documents. */
-	if (rc == 0)
-		rc = pipeline_commit(pl, now_ms, cause);
-	else if (pipeline_commit(pl, now_ms, &more) != 0)
-		free(more);
 	return rc;
 }

@@ -7,6 +7,8 @@
 #include "url.h"
 #include "xmalloc.h"
 
+#define URL_LETTERS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 /* The parts of a URL this file needs; pointers into the URL. */
 struct url_parts {
 	const char *scheme_end; /* the "://" */
@@ -27,17 +29,14 @@ struct url_parts {
 static int
 url_split(const char *url, struct url_parts *u)
 {
-	static const char letters[] =
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	static const char scheme_chars[] = URL_LETTERS "0123456789+-.";
 	static const char name_chars[] =
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-._~%!$&'()*+,;=";
+	    URL_LETTERS "0123456789-._~%!$&'()*+,;=";
 	const char *p = url, *auth_end, *at, *q;
 
-	if (*p == '\0' || strchr(letters, *p) == NULL)
+	if (*p == '\0' || strchr(URL_LETTERS, *p) == NULL)
 		return -1;
-	p += strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	               "0123456789+-.");
+	p += strspn(p, scheme_chars);
 	if (strncmp(p, "://", 3) != 0)
 		return -1;
 	u->scheme_end = p;

@@ -39,13 +39,9 @@ void dedup_keys_make(const struct doc *d, struct dedup_keys *k);
 int dedup_seen(const struct dedup *dd, const struct dedup_keys *k,
     int64_t now_ms, const char **which, int64_t *age_ms);
 
-/* Remember the story, durably.  -1 with *cause (caller frees). */
-int dedup_record(
-    struct dedup *dd, const struct dedup_keys *k, int64_t now_ms, char **cause);
-
 /*
- * dedup_record() in steps, for batches of stories: dedup_add() remembers
- * one at once (dedup_seen() knows it), dedup_flush() writes every one added
+ * Remembering stories, for batches of them: dedup_add() remembers one at
+ * once (dedup_seen() knows it), dedup_flush() writes every one added
  * since to the file, and dedup_sync() fsyncs what was written (-1 with
  * errno, logged).  A story written and not yet fsync'ed survives a restart
  * but perhaps not a power cut: forgetting it costs at worst a repeat alert,

@@ -5,15 +5,16 @@
  * or copy with cp (the file is taken once closed).  The inbox watches with
  * inotify (IN_MOVED_TO, IN_CLOSE_WRITE; IN_Q_OVERFLOW rescans), adding the
  * watch before it scans what is there already.  A file is claimed by rename
- * into INBOX/.work/ before it is read; only regular files are read
- * (O_NOFOLLOW, fstat); dot-files and in-progress names (*.tmp, *.part,
+ * into INBOX/.work/ before it is read; only regular files are read (lstat
+ * before open, O_NOFOLLOW): a link, FIFO, socket, device or directory goes
+ * to failed/ unopened.  Dot-files and in-progress names (*.tmp, *.part,
  * *.partial, *.crdownload, *.swp, *~, #*#) are left alone.  After the
  * document callback accepts a file, and the commit callback has made the
  * batch it came in durable, it moves to STATE/processed/ (or is deleted); a
- * file that cannot be a document moves to STATE/failed/ with NAME.reason beside
- * it.  Files left in .work/ by a crash are processed first at start-up.  Work
- * is done in bounded batches so that the loop keeps answering signals and
- * timers during a large backlog.
+ * file that cannot be a document moves to STATE/failed/ with NAME.reason
+ * beside it.  Files left in .work/ by a crash are processed first at
+ * start-up.  Work is done in bounded batches so that the loop keeps
+ * answering signals and timers during a large backlog.
  */
 #ifndef WATCHLISTD_INBOX_H
 #define WATCHLISTD_INBOX_H

@@ -72,7 +72,8 @@ int pipeline_commit(struct pipeline *pl, int64_t now_ms, char **cause);
 
 /*
  * Tell every webhook (or the log, with none) that a feed started failing or
- * works again.  -1 with *cause when it could not be spooled.
+ * works again: the alert is staged, durable once pipeline_commit() returns
+ * 0.  -1 with *cause when it could not be staged.
  */
 int pipeline_health(struct pipeline *pl, const char *feed_id, const char *url,
     int failing, const char *why, int64_t now_ms, char **cause);

@@ -742,28 +742,45 @@ test_low_speed(void **state)
 	free(url);
 }
 
+/* Send req and wait for its answer in r. */
+static void
+send_req(const struct http_request *req, struct result *r)
+{
+	char *cause = NULL;
+
+	if (http_request_start(fx.http, req, done_cb, r, &cause) == NULL)
+		fail_msg("http_request_start: %s", cause);
+	assert_int_equal(test_loop_until(fx.base, &r->done, 5000), 0);
+}
+
+/* r is the refusal of 127.0.0.1 by refuse_private. */
+static void
+assert_refused_loopback(const struct result *r)
+{
+	assert_int_equal(r->status, 0);
+	assert_non_null(r->error);
+	assert_string_equal(r->error,
+	    "refused to connect to 127.0.0.1: a "
+	    "loopback, private or link-local address");
+}
+
 /* refuse_private: 127.0.0.1 is refused at connect time; off, it is not. */
 static void
 test_refuse_private(void **state)
 {
 	struct http_request req;
 	struct result r = {0};
-	char *url = test_server_url(fx.srv, "/ok"), *cause = NULL;
+	char *url = test_server_url(fx.srv, "/ok");
 
 	request_init(&req, "GET", url);
 	req.refuse_private = 1;
-	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
-	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
-	assert_int_equal(r.status, 0);
-	assert_non_null(r.error);
-	assert_string_equal(r.error, "refused to connect to 127.0.0.1: a "
-	                             "loopback, private or link-local address");
+	send_req(&req, &r);
+	assert_refused_loopback(&r);
 	assert_int_equal(test_server_count(fx.srv), 0);
 	result_release(&r);
 
 	request_init(&req, "GET", url);
-	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
-	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	send_req(&req, &r);
 	assert_int_equal(r.status, 200);
 	result_release(&r);
 	free(url);
@@ -780,28 +797,22 @@ test_refuse_private_reused(void **state)
 {
 	struct http_request req;
 	struct result r = {0};
-	char *url = test_server_url(fx.srv, "/keep"), *cause = NULL;
+	char *url = test_server_url(fx.srv, "/keep");
 
 	request_init(&req, "GET", url);
-	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
-	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	send_req(&req, &r);
 	assert_int_equal(r.status, 200);
 	result_release(&r);
 
 	req.refuse_private = 1;
-	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
-	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
-	assert_int_equal(r.status, 0);
-	assert_non_null(r.error);
-	assert_string_equal(r.error, "refused to connect to 127.0.0.1: a "
-	                             "loopback, private or link-local address");
+	send_req(&req, &r);
+	assert_refused_loopback(&r);
 	assert_int_equal(test_server_count(fx.srv), 1);
 	result_release(&r);
 
 	/* The connection is still good for a request that allows it. */
 	req.refuse_private = 0;
-	assert_non_null(http_request_start(fx.http, &req, done_cb, &r, &cause));
-	assert_int_equal(test_loop_until(fx.base, &r.done, 5000), 0);
+	send_req(&req, &r);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(test_server_count(fx.srv), 2);
 	result_release(&r);
